@@ -1,0 +1,50 @@
+"""Engine events: frozen records of everything that changed state, stamped in mission time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class EventKind(str, Enum):
+    ECLIPSE_ENTRY = "eclipse_entry"
+    ECLIPSE_EXIT = "eclipse_exit"
+    AOS = "aos"
+    LOS = "los"
+    BATTERY_LOW = "battery_low"
+    BATTERY_RECOVERED = "battery_recovered"
+    POWER_DEFICIT = "power_deficit"
+    POWER_RESTORED = "power_restored"
+    LOAD_SHED = "load_shed"
+    LOAD_RESTORED = "load_restored"
+    SAFE_MODE_ENTRY = "safe_mode_entry"
+    SAFE_MODE_EXIT = "safe_mode_exit"
+    GPU_THROTTLED = "gpu_throttled"
+    GPU_THROTTLE_CLEARED = "gpu_throttle_cleared"
+    GPU_OVERTEMP_SHUTDOWN = "gpu_overtemp_shutdown"
+    GPU_RESTARTED = "gpu_restarted"
+    HEATER_ON = "heater_on"
+    HEATER_OFF = "heater_off"
+    ORBIT_ERROR = "orbit_error"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened. ``time_s`` is seconds since the mission epoch (interpolated within the
+    step for eclipse and pass boundaries)."""
+
+    time_s: float
+    kind: EventKind
+    severity: Severity
+    satellite: str | None
+    message: str
+    station: str | None = None
+    gpu: int | None = None
+    value: float | None = None
+    """The quantity behind the event where there is one (state of charge, temperature in °C, level)."""

@@ -1,0 +1,92 @@
+"""GPU power, thermal throttling and over-temperature shutdown (physics.md §3.7).
+
+    P_cap   = TDP · min(clip(1 - k·(T_j - T_throttle), p_min, 1), policy cap)
+    P_gpu   = P_idle + util · (P_cap - P_idle)          for a powered GPU, 0 otherwise
+    speed   = (P_cap / TDP)^γ                           relative throughput of a capped GPU
+    shutdown when T_j > T_shutdown, back on when T_j < T_throttle - restart margin
+
+The controller acts on the junction temperature at the end of the previous step, as firmware does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.constants import KELVIN
+from engine.fleet import FleetHardware
+from engine.mission.models import PowerPolicy
+from engine.power import ShedLevel
+
+
+@dataclass
+class GpuDemand:
+    """What the GPUs ask for this step, each (N, G)."""
+
+    power_w: np.ndarray
+    powered: np.ndarray
+    utilization: np.ndarray
+    speed: np.ndarray
+    thermal_cap: np.ndarray
+    """Thermal power-cap fraction (1 = not throttled)."""
+
+
+def per_satellite_sum(values: np.ndarray) -> np.ndarray:
+    """Sum over the GPU axis of an (N, G) array (a matrix-vector product: ~8x faster than .sum(axis=1))."""
+    if values.dtype == bool:
+        values = values.view(np.uint8)
+        return (values @ np.ones(values.shape[1], dtype=np.uint8)).astype(np.int64) if values.shape[1] < 256 else values.sum(axis=1)
+    return values @ np.ones(values.shape[1], dtype=values.dtype)
+
+
+class GpuState:
+    """Per-GPU controller state, with per-GPU copies of the hardware parameters it uses every step."""
+
+    def __init__(self, hw: FleetHardware):
+        self.hw = hw
+        self.shutdown = np.zeros(hw.gpu_present.shape, dtype=bool)
+        shape = hw.gpu_present.shape
+
+        def per_gpu(column: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(np.broadcast_to(column[:, None], shape))
+
+        self._tdp_w = per_gpu(hw.gpu_tdp_w)
+        self._idle_w = per_gpu(hw.gpu_idle_w)
+        self._slope = per_gpu(hw.gpu_throttle_slope_per_k)
+        self._throttle_k = per_gpu(hw.gpu_throttle_c + KELVIN)
+        self._shutdown_k = per_gpu(hw.gpu_shutdown_c + KELVIN)
+        self._restart_k = per_gpu(hw.gpu_throttle_c - hw.gpu_restart_margin_k + KELVIN)
+        self._min_fraction = per_gpu(hw.gpu_min_power_fraction)
+        self._exponent = per_gpu(hw.gpu_throughput_exponent)
+
+    def demand(
+        self, junction_k: np.ndarray, shed_level: np.ndarray, utilization: float, policy: PowerPolicy
+    ) -> GpuDemand:
+        """Power each GPU asks for given its temperature, the shedding level and the workload."""
+        thermal_cap = 1.0 - self._slope * (junction_k - self._throttle_k)
+        np.clip(thermal_cap, self._min_fraction, 1.0, out=thermal_cap)
+        policy_cap = np.where(shed_level >= ShedLevel.CAPPED, policy.capped_power_fraction, 1.0)
+        cap_fraction = np.minimum(thermal_cap, policy_cap[:, None])
+        level_utilization = np.where(shed_level >= ShedLevel.PAUSED, policy.paused_utilization, utilization)
+        powered = self.hw.gpu_present & ~self.shutdown
+        safe = shed_level >= ShedLevel.SAFE
+        if safe.any():
+            powered &= ~safe[:, None]
+        cap_w = self._tdp_w * cap_fraction
+        idle_w = np.minimum(self._idle_w, cap_w)
+        util = level_utilization[:, None] * powered
+        power = (idle_w + level_utilization[:, None] * (cap_w - idle_w)) * powered
+        speed = powered.astype(float)
+        capped = powered & (cap_fraction < 1.0)
+        if capped.any():
+            speed[capped] = cap_fraction[capped] ** self._exponent[capped]
+        return GpuDemand(power_w=power, powered=powered, utilization=util, speed=speed, thermal_cap=thermal_cap)
+
+    def update_shutdown(self, junction_k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Apply over-temperature shutdown and recovery; returns (newly shut down, newly recovered) masks."""
+        too_hot = (junction_k > self._shutdown_k) & self.hw.gpu_present & ~self.shutdown
+        cooled = self.shutdown & (junction_k < self._restart_k)
+        if too_hot.any() or cooled.any():
+            self.shutdown = (self.shutdown | too_hot) & ~cooled
+        return too_hot, cooled

@@ -1,0 +1,281 @@
+"""Pydantic models of a mission file: what may be written, with units in the key names.
+
+Every model forbids unknown keys, so a typo such as ``altitude = 550`` is an error that names the file,
+the line and the key rather than a silently ignored setting. The models describe the file; the resolved,
+ready-to-simulate form is :class:`engine.mission.spec.MissionSpec`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from engine.durations import parse_duration
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""Seconds, written in the file as ``90s``, ``15m``, ``6h``, ``2d`` or ``01:30:00``."""
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Celsius = Annotated[float, Field(ge=-150.0, le=200.0)]
+
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_LTAN = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MissionSection(_Strict):
+    """``[mission]``: identity, clock and seed."""
+
+    id: str
+    title: str
+    kind: Literal["sandbox", "demo", "training"] = "sandbox"
+    epoch: datetime
+    duration: Duration = Field(description="how long a headless run lasts")
+    step: Duration = Field(description="simulated seconds per engine step")
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    briefing: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_readable(cls, value: str) -> str:
+        if not _IDENT.match(value):
+            raise ValueError("must start with a letter or digit and use only letters, digits, '-', '_' and '.'")
+        return value
+
+    @field_validator("epoch")
+    @classmethod
+    def _epoch_is_utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone; write UTC as e.g. 2026-03-21T00:00:00Z")
+        return value.astimezone(timezone.utc)
+
+    @field_validator("duration")
+    @classmethod
+    def _duration_positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("step")
+    @classmethod
+    def _step_in_range(cls, value: float) -> float:
+        if not 0.1 <= value <= 600.0:
+            raise ValueError("must be between 0.1s and 10m")
+        return value
+
+
+class Hardware(_Strict):
+    """``[hardware]``: one satellite's equipment. Every key has a documented default."""
+
+    # GPUs
+    gpus: Annotated[int, Field(ge=0, le=64)] = 8
+    gpu_tdp_w: Annotated[float, Field(gt=0, le=5000)] = 700.0
+    gpu_idle_w: Annotated[float, Field(ge=0, le=1000)] = 80.0
+    gpu_heat_capacity_j_per_k: Annotated[float, Field(gt=0)] = 800.0
+    gpu_to_loop_conductance_w_per_k: Annotated[float, Field(gt=0)] = 30.0
+    gpu_throttle_c: Celsius = 85.0
+    gpu_shutdown_c: Celsius = 95.0
+    gpu_restart_margin_k: Annotated[float, Field(gt=0, le=50)] = 10.0
+    gpu_throttle_slope_per_k: Annotated[float, Field(gt=0, le=1)] = 0.05
+    gpu_min_power_fraction: Annotated[float, Field(gt=0, le=1)] = 0.3
+    gpu_throughput_exponent: Annotated[float, Field(gt=0, le=2)] = 0.7
+    # Solar array
+    solar_array_m2: Annotated[float, Field(ge=0, le=10000)] = 60.0
+    solar_cell_efficiency: Annotated[float, Field(gt=0, le=0.5)] = 0.30
+    solar_packing_factor: Annotated[float, Field(gt=0, le=1)] = 0.90
+    solar_temp_coefficient_per_k: Annotated[float, Field(ge=-0.02, le=0)] = -0.003
+    solar_degradation_per_year: Annotated[float, Field(ge=0, lt=1)] = 0.005
+    solar_array_age_years: Annotated[float, Field(ge=0, le=50)] = 0.0
+    solar_array_absorptance: Fraction = 0.92
+    solar_array_emissivity: Annotated[float, Field(gt=0, le=1)] = 0.85
+    solar_array_heat_capacity_j_per_k_m2: Annotated[float, Field(gt=0)] = 2000.0
+    # Battery and power conditioning
+    battery_kwh: Annotated[float, Field(gt=0, le=10000)] = 40.0
+    battery_max_dod: Annotated[float, Field(gt=0, le=1)] = 0.8
+    battery_initial_soc: Fraction = 0.9
+    battery_charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    battery_discharge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    battery_charge_rate_c: Annotated[float, Field(gt=0, le=10)] = 0.5
+    pcdu_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    bus_power_w: Annotated[float, Field(ge=0, le=100000)] = 1500.0
+    heater_power_w: Annotated[float, Field(ge=0, le=100000)] = 800.0
+    heater_on_c: Celsius = 0.0
+    heater_off_c: Celsius = 5.0
+    # Radiator and coolant loop
+    radiator_m2: Annotated[float, Field(gt=0, le=10000)] = 12.0
+    radiator_emissivity: Annotated[float, Field(gt=0, le=1)] = 0.90
+    radiator_absorptance: Fraction = 0.09
+    radiator_sun_cosine: Fraction = 0.0
+    radiator_heat_capacity_j_per_k_m2: Annotated[float, Field(gt=0)] = 2700.0
+    loop_heat_capacity_j_per_k: Annotated[float, Field(gt=0)] = 150000.0
+    loop_to_radiator_conductance_w_per_k: Annotated[float, Field(gt=0)] = 2000.0
+    initial_temp_c: Celsius = 20.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Hardware":
+        if self.gpu_idle_w > self.gpu_tdp_w:
+            raise ValueError("gpu_idle_w must not exceed gpu_tdp_w")
+        if self.gpu_shutdown_c <= self.gpu_throttle_c:
+            raise ValueError("gpu_shutdown_c must be above gpu_throttle_c")
+        if self.heater_off_c <= self.heater_on_c:
+            raise ValueError("heater_off_c must be above heater_on_c")
+        return self
+
+
+def _optional_copy(model: type[BaseModel], name: str) -> type[BaseModel]:
+    """A model with the same keys and constraints as `model`, every key optional (for overrides)."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        inner = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        fields[field_name] = (Optional[inner], None)
+    return create_model(name, __config__=ConfigDict(extra="forbid", frozen=True), **fields)
+
+
+HardwareOverride = _optional_copy(Hardware, "HardwareOverride")
+"""``[shell.hardware]`` / ``[satellite.hardware]``: any subset of ``[hardware]`` keys."""
+
+
+class Shell(_Strict):
+    """``[[shell]]``: a Walker-delta shell (``inclination_deg``) or a sun-synchronous one (``ltan``)."""
+
+    name: str
+    altitude_km: Annotated[float, Field(gt=160, le=5000)]
+    inclination_deg: Optional[Annotated[float, Field(ge=0, le=180)]] = None
+    sun_synchronous: bool = False
+    ltan: Optional[str] = None
+    planes: Annotated[int, Field(ge=1, le=1000)] = 1
+    sats_per_plane: Annotated[int, Field(ge=1, le=1000)] = 1
+    phasing: Annotated[int, Field(ge=0)] = 0
+    raan_offset_deg: Annotated[float, Field(ge=-360, le=360)] = 0.0
+    raan_spread_deg: Annotated[float, Field(gt=0, le=360)] = 360.0
+    eccentricity: Annotated[float, Field(ge=0, lt=0.1)] = 0.0
+    argument_of_perigee_deg: Annotated[float, Field(ge=0, lt=360)] = 0.0
+    bstar: Annotated[float, Field(ge=0, le=0.01)] = 0.0
+    hardware: Optional[HardwareOverride] = None  # type: ignore[valid-type]
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_short(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z][A-Za-z0-9]{0,7}$", value):
+            raise ValueError("must be 1-8 letters or digits, starting with a letter (it prefixes ids like A-03-07)")
+        return value
+
+    @field_validator("ltan")
+    @classmethod
+    def _ltan_is_clock(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not _LTAN.match(value):
+            raise ValueError("must be a local time such as '18:00' or '06:30'")
+        return value
+
+    @model_validator(mode="after")
+    def _orbit_kind(self) -> "Shell":
+        if self.sun_synchronous:
+            if self.inclination_deg is not None:
+                raise ValueError("a sun-synchronous shell takes its inclination from the J2 condition; remove inclination_deg")
+            if self.ltan is None:
+                raise ValueError("a sun-synchronous shell needs ltan, e.g. ltan = \"18:00\"")
+        else:
+            if self.inclination_deg is None:
+                raise ValueError("needs inclination_deg, or sun_synchronous = true with an ltan")
+            if self.ltan is not None:
+                raise ValueError("ltan only applies with sun_synchronous = true")
+        if self.phasing >= max(self.planes, 1) and self.planes > 1:
+            raise ValueError(f"phasing must be between 0 and planes - 1 ({self.planes - 1})")
+        return self
+
+    @property
+    def ltan_hours(self) -> float:
+        """LTAN as decimal hours (only for sun-synchronous shells)."""
+        hours, minutes = (self.ltan or "0:00").split(":")
+        return int(hours) + int(minutes) / 60.0
+
+
+class ExplicitSatellite(_Strict):
+    """``[[satellite]]``: satellites from two-line elements inline or from a 3-line TLE file."""
+
+    name: Optional[str] = None
+    tle: Optional[Annotated[list[str], Field(min_length=2, max_length=2)]] = None
+    tle_file: Optional[str] = None
+    hardware: Optional[HardwareOverride] = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ExplicitSatellite":
+        if (self.tle is None) == (self.tle_file is None):
+            raise ValueError("give exactly one of tle = [line1, line2] or tle_file = \"file.tle\"")
+        if self.tle is not None and not self.name:
+            raise ValueError("a satellite given by tle needs a name")
+        return self
+
+
+class GroundStation(_Strict):
+    """``[[ground_station]]``: a ground station and its elevation mask."""
+
+    id: str
+    name: Optional[str] = None
+    lat_deg: Annotated[float, Field(ge=-90, le=90)]
+    lon_deg: Annotated[float, Field(ge=-180, le=360)]
+    alt_m: Annotated[float, Field(ge=-500, le=9000)] = 0.0
+    min_elevation_deg: Annotated[float, Field(ge=0, lt=90)] = 10.0
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_readable(cls, value: str) -> str:
+        if not _IDENT.match(value):
+            raise ValueError("must start with a letter or digit and use only letters, digits, '-', '_' and '.'")
+        return value
+
+
+class Workload(_Strict):
+    """``[workload]``: the synthetic GPU load until the job scheduler drives it."""
+
+    utilization: Fraction = 0.8
+
+
+class PowerPolicy(_Strict):
+    """``[power_policy]``: autonomous load shedding by battery state of charge, with hysteresis."""
+
+    cap_below_soc: Fraction = 0.5
+    pause_below_soc: Fraction = 0.35
+    safe_below_soc: Fraction = 0.25
+    recover_margin_soc: Annotated[float, Field(gt=0, le=0.5)] = 0.1
+    capped_power_fraction: Annotated[float, Field(gt=0, le=1)] = 0.6
+    paused_utilization: Fraction = 0.1
+    battery_low_soc: Fraction = 0.3
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PowerPolicy":
+        if not self.safe_below_soc <= self.pause_below_soc <= self.cap_below_soc:
+            raise ValueError("thresholds must satisfy safe_below_soc <= pause_below_soc <= cap_below_soc")
+        return self
+
+
+class MissionFile(_Strict):
+    """A whole mission document, after its includes are merged in."""
+
+    mission: MissionSection
+    hardware: Hardware = Hardware()
+    shell: list[Shell] = []
+    satellite: list[ExplicitSatellite] = []
+    ground_station: list[GroundStation] = []
+    workload: Workload = Workload()
+    power_policy: PowerPolicy = PowerPolicy()
+
+    @model_validator(mode="after")
+    def _has_satellites(self) -> "MissionFile":
+        if not self.shell and not self.satellite:
+            raise ValueError("a mission needs at least one [[shell]] or [[satellite]]")
+        return self

@@ -1,0 +1,362 @@
+"""The simulation: one object that owns the fleet state and advances it one step at a time.
+
+Who calls it: the console driver, the headless runner (``omc run``), benchmarks and tests. What it never
+does: read a wall clock, touch the network, print, or know about any UI. Time moves only when ``step`` or
+``run_until`` is called; results depend only on the mission, the seed and the calls made.
+
+Order of one step (all vectorised over satellites and GPUs):
+orbit (SGP4 for every satellite at once) -> frames -> Sun (DE421) -> sunlight (conical shadow) ->
+ground visibility and passes -> GPU demand (throttle, shedding) -> power (array, PCDU, battery) ->
+thermal (junctions, loop, radiator, array) -> GPU over-temperature -> shedding policy -> events -> statistics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sgp4.api import WGS72, Satrec, SatrecArray
+
+from engine.constants import KELVIN, SECONDS_PER_YEAR
+from engine.ephemeris import MissionClock, SunEphemeris
+from engine.events import Event, EventKind, Severity
+from engine.fleet import FleetHardware
+from engine.frames import geodetic_from_ecef, rotation_teme_to_ecef
+from engine.ground import ContactTracker, GroundNetwork, Pass, predict_passes
+from engine.gpus import GpuDemand, GpuState, per_satellite_sum
+from engine.mission.spec import MissionSpec
+from engine.power import Battery, PowerFlows, ShedLevel, balance_power, shed_level, solar_array_power_w
+from engine.snapshot import FleetSnapshot, frozen
+from engine.statistics import RunStatistics
+from engine.sunlight import SUNLIT_THRESHOLD, illumination_fraction, solar_flux_w_m2, subsolar_cosine
+from engine.thermal import ThermalState, vertical_plate_view_factor
+
+
+class Simulation:
+    """A constellation stepping through orbit, sunlight, ground contacts, power and thermal.
+
+    ``Simulation(spec, seed=None)``: ``seed`` None uses the mission's seed. ``step_s`` overrides the
+    mission step (``omc run --step``).
+    """
+
+    def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None):
+        self.spec = spec
+        self.seed = spec.seed if seed is None else int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.step_s = float(spec.step_s if step_s is None else step_s)
+        if not self.step_s > 0:
+            raise ValueError("step must be positive")
+        self.clock = MissionClock(spec.epoch)
+        self.sun = SunEphemeris(self.clock, self.step_s)
+        self.satellite_ids = tuple(s.id for s in spec.satellites)
+        self._index = {sat_id: i for i, sat_id in enumerate(self.satellite_ids)}
+        self._satrecs = [Satrec.twoline2rv(s.tle[0], s.tle[1], WGS72) for s in spec.satellites]
+        self._orbits = SatrecArray(self._satrecs)
+        self.hw = FleetHardware(spec.satellites)
+        self.network = GroundNetwork(spec.ground_stations)
+        self.contacts = ContactTracker(self.network, len(self.satellite_ids))
+        self.battery = Battery(self.hw)
+        self.thermal = ThermalState(self.hw)
+        self.gpus = GpuState(self.hw)
+        self.policy = spec.power_policy
+        self.utilization = spec.workload.utilization
+        n = len(self.satellite_ids)
+        self.shed_level = shed_level(self.policy, self.battery.soc, np.zeros(n, dtype=np.int8))
+        self.heater_on = np.zeros(n, dtype=bool)
+        self.battery_low = self.battery.soc < self.policy.battery_low_soc
+        self.power_deficit = np.zeros(n, dtype=bool)
+        self.orbit_error = np.zeros(n, dtype=bool)
+        self.time_s = 0.0
+        self.step_index = 0
+        self._events: list[Event] = []
+        self.event_counts: dict[str, int] = {}
+        self._last_good_teme = np.zeros((n, 3))
+        self.statistics = RunStatistics(n, self.battery.energy_j, self.hw.gpu_present)
+        self._geometry(0.0)
+        self._demand = self.gpus.demand(self.thermal.junction_k, self.shed_level, self.utilization, self.policy)
+        self._flows = self._idle_flows()
+        self._throttled_any = np.zeros(n, dtype=bool)
+        self.contacts.update(0.0, self._sin_elevation)
+        self._gpu_installed = self.hw.gpu_count.astype(float)
+        self._throttled_count = np.zeros(n, dtype=np.int64)
+        self.statistics.observe_state(self.battery.soc, self.thermal.junction_k, self.thermal.radiator_k)
+
+    # ------------------------------------------------------------------------------------------- stepping
+
+    def step(self, dt_s: float | None = None) -> None:
+        """Advance one mission step (or `dt_s` seconds)."""
+        dt = self.step_s if dt_s is None else float(dt_s)
+        if not dt > 0:
+            raise ValueError("a step must move time forward")
+        previous_illumination = self._illumination
+        previous_time = self.time_s
+        new_time = self.time_s + dt
+        self._geometry(new_time)
+        hw = self.hw
+
+        demand = self.gpus.demand(self.thermal.junction_k, self.shed_level, self.utilization, self.policy)
+        loop_c = self.thermal.loop_k - KELVIN
+        heater_was_on = self.heater_on
+        self.heater_on = np.where(loop_c < hw.heater_on_c, True, np.where(loop_c > hw.heater_off_c, False, self.heater_on))
+        heater_request = np.where(self.heater_on, hw.heater_power_w, 0.0)
+        age_years = new_time / SECONDS_PER_YEAR
+        solar_available = solar_array_power_w(hw, self._flux, self._illumination, self.thermal.array_k - KELVIN, age_years)
+        flows = balance_power(hw, self.battery, solar_available, per_satellite_sum(demand.power_w), heater_request, dt)
+        gpu_power = demand.power_w * flows.gpu_supply_fraction[:, None]
+
+        loop_heat = flows.bus_w + flows.heater_w + flows.losses_w
+        environment = self.thermal.radiator_environment_w(self._flux, self._illumination, self._subsolar_cos, self._view_factor)
+        radiated = self.thermal.step(dt, gpu_power, loop_heat, environment)
+        self.thermal.step_array(dt, self._flux, self._illumination, self._subsolar_cos, self._view_factor, flows.solar_used_w)
+        shut_down, restarted = self.gpus.update_shutdown(self.thermal.junction_k)
+
+        previous_level = self.shed_level
+        self.shed_level = shed_level(self.policy, self.battery.soc, self.shed_level)
+        self._demand = GpuDemand(
+            power_w=gpu_power,
+            powered=demand.powered,
+            utilization=demand.utilization,
+            speed=demand.speed * flows.gpu_supply_fraction[:, None],
+            thermal_cap=demand.thermal_cap,
+        )
+        self._flows = flows
+
+        sunlit_before = previous_illumination >= SUNLIT_THRESHOLD
+        sunlit_now = self._illumination >= SUNLIT_THRESHOLD
+        entries = sunlit_before & ~sunlit_now
+        throttled = demand.powered & (demand.thermal_cap < 1.0)
+        rise, fall = self.contacts.update(new_time, self._sin_elevation)
+
+        first_new_event = len(self._events)
+        self._emit_step_events(
+            previous_time, new_time, previous_illumination, entries, sunlit_now & ~sunlit_before,
+            rise, fall, previous_level, throttled, shut_down, restarted, heater_was_on, flows,
+        )
+        self._events[first_new_event:] = sorted(self._events[first_new_event:], key=lambda event: event.time_s)
+        self.statistics.accumulate(
+            dt,
+            sunlit_now,
+            entries,
+            flows,
+            radiated,
+            per_satellite_sum(self._demand.utilization * self._demand.speed),
+            self._gpu_installed,
+            self.shed_level == ShedLevel.SAFE,
+            self._throttled_count,
+        )
+        if shut_down.any():
+            self.statistics.overtemp_shutdowns += per_satellite_sum(shut_down)
+        self.statistics.observe_state(self.battery.soc, self.thermal.junction_k, self.thermal.radiator_k)
+        self.time_s = new_time
+        self.step_index += 1
+
+    def run_until(self, time_s: float) -> None:
+        """Step until the mission time reaches `time_s` (the last step is shortened to land on it)."""
+        while self.time_s + self.step_s <= time_s + 1e-9:
+            self.step()
+        remainder = time_s - self.time_s
+        if remainder > 1e-9:
+            self.step(remainder)
+
+    # -------------------------------------------------------------------------------------------- outputs
+
+    def drain_events(self) -> list[Event]:
+        """Events since the last call, oldest first."""
+        events, self._events = self._events, []
+        return events
+
+    def snapshot(self) -> FleetSnapshot:
+        """A frozen copy of the fleet state now."""
+        lat, lon, alt = geodetic_from_ecef(self._ecef_km)
+        sun_ecef = rotation_teme_to_ecef(self._gmst) @ self._sun_km
+        subsolar_lat, subsolar_lon, _ = geodetic_from_ecef(sun_ecef[None, :] / np.linalg.norm(sun_ecef) * 7000.0)
+        visible = self.contacts.visible
+        masked = np.where(visible, self._sin_elevation, -2.0)
+        best = masked.argmax(axis=1) if self.network.count else np.zeros(len(lat), dtype=np.intp)
+        contact = np.where(visible.any(axis=1), best, -1) if self.network.count else np.full(len(lat), -1)
+        best_sin = self._sin_elevation.max(axis=1) if self.network.count else np.full(len(lat), -1.0)
+        demand, flows = self._demand, self._flows
+        return FleetSnapshot(
+            mission_id=self.spec.id,
+            time_s=self.time_s,
+            utc=self.clock.utc(self.time_s),
+            step_index=self.step_index,
+            satellite_ids=self.satellite_ids,
+            station_ids=self.network.ids,
+            lat_deg=frozen(lat),
+            lon_deg=frozen(lon),
+            alt_km=frozen(alt),
+            illumination=frozen(self._illumination),
+            sunlit=frozen(self._illumination >= SUNLIT_THRESHOLD),
+            subsolar_lat_deg=float(subsolar_lat[0]),
+            subsolar_lon_deg=float(subsolar_lon[0]),
+            solar_power_w=frozen(flows.solar_used_w),
+            load_power_w=frozen(flows.load_w),
+            battery_net_w=frozen(flows.net_w),
+            battery_soc=frozen(self.battery.soc),
+            battery_energy_kwh=frozen(self.battery.energy_j / 3.6e6),
+            shed_level=frozen(self.shed_level),
+            heater_on=frozen(self.heater_on),
+            unserved_power_w=frozen(flows.unserved_w),
+            radiator_temp_c=frozen(self.thermal.radiator_k - KELVIN),
+            loop_temp_c=frozen(self.thermal.loop_k - KELVIN),
+            array_temp_c=frozen(self.thermal.array_k - KELVIN),
+            gpu_temp_c=frozen(self.thermal.junction_k - KELVIN),
+            gpu_present=frozen(self.hw.gpu_present),
+            gpu_powered=frozen(demand.powered),
+            gpu_power_w=frozen(demand.power_w),
+            gpu_throttled=frozen(demand.powered & (demand.thermal_cap < 1.0)),
+            gpu_shutdown=frozen(self.gpus.shutdown),
+            gpu_speed=frozen(demand.speed),
+            contact_station=frozen(contact.astype(np.intp)),
+            best_elevation_deg=frozen(np.degrees(np.arcsin(np.clip(best_sin, -1.0, 1.0)))),
+            orbit_error=frozen(self.orbit_error),
+        )
+
+    def predict_passes(
+        self, satellite_ids: list[str] | None = None, horizon_s: float = 6 * 3600.0, coarse_step_s: float = 20.0
+    ) -> list[Pass]:
+        """Upcoming passes (from now to now + horizon) of the given satellites (all when None)."""
+        ids = list(self.satellite_ids) if satellite_ids is None else list(satellite_ids)
+        unknown = [sat_id for sat_id in ids if sat_id not in self._index]
+        if unknown:
+            raise KeyError(f"unknown satellite ids: {', '.join(unknown[:5])}")
+        satrecs = [self._satrecs[self._index[sat_id]] for sat_id in ids]
+        return predict_passes(satrecs, ids, self.network, self.clock, self.time_s, horizon_s, coarse_step_s)
+
+    def passes(self) -> list[Pass]:
+        """Every pass seen so far in this run, including passes still in progress (los None)."""
+        table = self.contacts.passes_array(include_open=True)
+        result = []
+        for sat, station, aos, los, max_el, max_el_s in table:
+            result.append(
+                Pass(
+                    station=self.network.ids[int(station)],
+                    satellite=self.satellite_ids[int(sat)],
+                    aos_s=None if np.isnan(aos) else float(aos),
+                    los_s=None if np.isnan(los) else float(los),
+                    max_elevation_deg=float(max_el),
+                    max_elevation_s=float(max_el_s),
+                )
+            )
+        return result
+
+    def tle(self, satellite_id: str) -> tuple[str, str]:
+        """The two element lines propagated for a satellite."""
+        return self.spec.satellites[self._index[satellite_id]].tle
+
+    # ------------------------------------------------------------------------------------------ internals
+
+    def _geometry(self, time_s: float) -> None:
+        """Positions, Sun, sunlight and station elevations at `time_s`."""
+        jd, fr = self.clock.jd_utc(time_s)
+        error, position, _ = self._orbits.sgp4(np.atleast_1d(jd), np.atleast_1d(fr))
+        position = position[:, 0, :]
+        failed = error[:, 0] != 0
+        if failed.any():
+            newly = failed & ~self.orbit_error
+            self.orbit_error |= failed
+            position = np.where(failed[:, None], self._last_good_teme, position)
+            for index in np.nonzero(newly)[0]:
+                self._record(
+                    Event(time_s, EventKind.ORBIT_ERROR, Severity.CRITICAL, self.satellite_ids[index],
+                          f"{self.satellite_ids[index]}: SGP4 error code {int(error[index, 0])}; position frozen")
+                )
+        self._last_good_teme = position
+        self._teme_km = position
+        self._gmst = float(self.clock.gmst_rad(time_s))
+        self._ecef_km = position @ rotation_teme_to_ecef(self._gmst).T
+        self._sun_km = self.sun.at(time_s)
+        self._illumination = illumination_fraction(position, self._sun_km)
+        self._flux = solar_flux_w_m2(position, self._sun_km)
+        self._subsolar_cos = subsolar_cosine(position, self._sun_km)
+        self._view_factor = vertical_plate_view_factor(np.linalg.norm(position, axis=1))
+        self._sin_elevation = self.network.sin_elevation(self._ecef_km)
+
+    def _idle_flows(self) -> PowerFlows:
+        zeros = np.zeros(len(self.satellite_ids))
+        return PowerFlows(zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, np.ones_like(zeros))
+
+    def _record(self, event: Event) -> None:
+        self._events.append(event)
+        key = event.kind.value
+        self.event_counts[key] = self.event_counts.get(key, 0) + 1
+
+    def _emit_step_events(
+        self, t0, t1, illumination_before, entries, exits, rise, fall, previous_level, throttled,
+        shut_down, restarted, heater_was_on, flows,
+    ) -> None:
+        ids = self.satellite_ids
+        emit = self._record
+
+        def crossing_time(indices: np.ndarray) -> np.ndarray:
+            before, after = illumination_before[indices], self._illumination[indices]
+            span = after - before
+            fraction = np.where(np.abs(span) > 1e-12, (SUNLIT_THRESHOLD - before) / np.where(span == 0, 1, span), 1.0)
+            return t0 + np.clip(fraction, 0.0, 1.0) * (t1 - t0)
+
+        for index, time in zip(np.nonzero(entries)[0], crossing_time(np.nonzero(entries)[0])):
+            emit(Event(float(time), EventKind.ECLIPSE_ENTRY, Severity.INFO, ids[index], f"{ids[index]} entered eclipse"))
+        for index, time in zip(np.nonzero(exits)[0], crossing_time(np.nonzero(exits)[0])):
+            emit(Event(float(time), EventKind.ECLIPSE_EXIT, Severity.INFO, ids[index], f"{ids[index]} left eclipse"))
+        for sats, stations, times, kind, verb in ((*rise, EventKind.AOS, "AOS"), (*fall, EventKind.LOS, "LOS")):
+            for sat, station, time in zip(sats, stations, times):
+                station_id = self.network.ids[station]
+                emit(Event(float(time), kind, Severity.INFO, ids[sat], f"{ids[sat]} {verb} {station_id}", station=station_id))
+
+        soc = self.battery.soc
+        low = np.where(soc < self.policy.battery_low_soc, True,
+                       np.where(soc > self.policy.battery_low_soc + self.policy.recover_margin_soc, False, self.battery_low))
+        for index in np.nonzero(low & ~self.battery_low)[0]:
+            emit(Event(t1, EventKind.BATTERY_LOW, Severity.WARNING, ids[index],
+                       f"{ids[index]} battery low: {soc[index]:.0%}", value=float(soc[index])))
+        for index in np.nonzero(~low & self.battery_low)[0]:
+            emit(Event(t1, EventKind.BATTERY_RECOVERED, Severity.INFO, ids[index],
+                       f"{ids[index]} battery recovered: {soc[index]:.0%}", value=float(soc[index])))
+        self.battery_low = low
+
+        deficit = flows.unserved_w > 1e-6
+        for index in np.nonzero(deficit & ~self.power_deficit)[0]:
+            emit(Event(t1, EventKind.POWER_DEFICIT, Severity.CRITICAL, ids[index],
+                       f"{ids[index]} power deficit: {flows.unserved_w[index]:.0f} W of load unserved at the battery floor",
+                       value=float(flows.unserved_w[index])))
+        for index in np.nonzero(~deficit & self.power_deficit)[0]:
+            emit(Event(t1, EventKind.POWER_RESTORED, Severity.INFO, ids[index], f"{ids[index]} all loads powered again"))
+        self.power_deficit = deficit
+
+        level = self.shed_level
+        for index in np.nonzero(level != previous_level)[0]:
+            old, new = int(previous_level[index]), int(level[index])
+            if new == ShedLevel.SAFE:
+                emit(Event(t1, EventKind.SAFE_MODE_ENTRY, Severity.CRITICAL, ids[index],
+                           f"{ids[index]} safe mode: GPUs off at battery {soc[index]:.0%}", value=float(new)))
+            elif old == ShedLevel.SAFE:
+                emit(Event(t1, EventKind.SAFE_MODE_EXIT, Severity.INFO, ids[index],
+                           f"{ids[index]} left safe mode ({ShedLevel.NAMES[new]})", value=float(new)))
+            kind = EventKind.LOAD_SHED if new > old else EventKind.LOAD_RESTORED
+            severity = Severity.WARNING if new > old else Severity.INFO
+            emit(Event(t1, kind, severity, ids[index],
+                       f"{ids[index]} load shedding {ShedLevel.NAMES[old]} -> {ShedLevel.NAMES[new]} at battery {soc[index]:.0%}",
+                       value=float(new)))
+
+        self._throttled_count = per_satellite_sum(throttled) if throttled.any() else np.zeros(len(ids), dtype=np.int64)
+        throttled_any = self._throttled_count > 0
+        for index in np.nonzero(throttled_any & ~self._throttled_any)[0]:
+            emit(Event(t1, EventKind.GPU_THROTTLED, Severity.WARNING, ids[index],
+                       f"{ids[index]} {int(self._throttled_count[index])} GPU(s) thermally throttled"))
+        for index in np.nonzero(~throttled_any & self._throttled_any)[0]:
+            emit(Event(t1, EventKind.GPU_THROTTLE_CLEARED, Severity.INFO, ids[index], f"{ids[index]} GPU throttling cleared"))
+        self._throttled_any = throttled_any
+
+        junction_c = self.thermal.junction_k - KELVIN
+        for sat, gpu in zip(*np.nonzero(shut_down)):
+            emit(Event(t1, EventKind.GPU_OVERTEMP_SHUTDOWN, Severity.CRITICAL, ids[sat],
+                       f"{ids[sat]} GPU {gpu} shut down at {junction_c[sat, gpu]:.1f} °C", gpu=int(gpu),
+                       value=float(junction_c[sat, gpu])))
+        for sat, gpu in zip(*np.nonzero(restarted)):
+            emit(Event(t1, EventKind.GPU_RESTARTED, Severity.INFO, ids[sat],
+                       f"{ids[sat]} GPU {gpu} back on at {junction_c[sat, gpu]:.1f} °C", gpu=int(gpu),
+                       value=float(junction_c[sat, gpu])))
+
+        for index in np.nonzero(self.heater_on & ~heater_was_on)[0]:
+            emit(Event(t1, EventKind.HEATER_ON, Severity.INFO, ids[index], f"{ids[index]} loop heater on"))
+        for index in np.nonzero(~self.heater_on & heater_was_on)[0]:
+            emit(Event(t1, EventKind.HEATER_OFF, Severity.INFO, ids[index], f"{ids[index]} loop heater off"))

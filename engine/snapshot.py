@@ -1,0 +1,74 @@
+"""Frozen, read-only views of the fleet at one instant: what the console and reports render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    """A read-only copy."""
+    copy = np.array(array, copy=True)
+    copy.setflags(write=False)
+    return copy
+
+
+@dataclass(frozen=True, eq=False)
+class FleetSnapshot:
+    """The whole fleet at ``time_s``. Arrays are read-only copies indexed like ``satellite_ids``
+    (per-GPU arrays are (N, G) with ``gpu_present`` marking real GPUs)."""
+
+    mission_id: str
+    time_s: float
+    utc: datetime
+    step_index: int
+    satellite_ids: tuple[str, ...]
+    station_ids: tuple[str, ...]
+    # orbit and sunlight
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    alt_km: np.ndarray
+    illumination: np.ndarray
+    sunlit: np.ndarray
+    subsolar_lat_deg: float
+    subsolar_lon_deg: float
+    # power
+    solar_power_w: np.ndarray
+    load_power_w: np.ndarray
+    battery_net_w: np.ndarray
+    battery_soc: np.ndarray
+    battery_energy_kwh: np.ndarray
+    shed_level: np.ndarray
+    heater_on: np.ndarray
+    unserved_power_w: np.ndarray
+    # thermal
+    radiator_temp_c: np.ndarray
+    loop_temp_c: np.ndarray
+    array_temp_c: np.ndarray
+    gpu_temp_c: np.ndarray
+    # GPUs
+    gpu_present: np.ndarray
+    gpu_powered: np.ndarray
+    gpu_power_w: np.ndarray
+    gpu_throttled: np.ndarray
+    gpu_shutdown: np.ndarray
+    gpu_speed: np.ndarray
+    # ground contact
+    contact_station: np.ndarray
+    """Index into ``station_ids`` of the highest visible station, -1 when none is visible."""
+    best_elevation_deg: np.ndarray
+    """Elevation above the best-placed station's horizon (negative when below it)."""
+    orbit_error: np.ndarray
+
+    @property
+    def satellite_count(self) -> int:
+        return len(self.satellite_ids)
+
+    def index_of(self, satellite_id: str) -> int:
+        """Row of a satellite; raises KeyError for unknown ids."""
+        try:
+            return self.satellite_ids.index(satellite_id)
+        except ValueError:
+            raise KeyError(satellite_id) from None

@@ -1,0 +1,66 @@
+"""Sunlight: the fraction of the solar disc each satellite sees past the Earth (conical shadow).
+
+Montenbruck & Gill, "Satellite Orbits" §3.4.2, as Basilisk's eclipse module implements it: apparent radii of
+the Sun (a) and the Earth (b) seen from the satellite and their angular separation (c) give the visible
+fraction nu in [0, 1] (0 umbra, between 0 and 1 penumbra, 1 full sun). A satellite counts as sunlit when
+nu >= 0.5, i.e. the centre of the Sun is visible: the same test as skyfield's ``is_sunlit``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.constants import AU_KM, EARTH_SHADOW_RADIUS_KM, SOLAR_CONSTANT_W_M2, SUN_RADIUS_KM
+
+SUNLIT_THRESHOLD = 0.5
+
+
+def illumination_fraction(positions_km: np.ndarray, sun_km: np.ndarray) -> np.ndarray:
+    """Visible fraction of the solar disc, shape (N,), for (N, 3) positions and the (3,) Sun, same frame."""
+    to_sun = sun_km[None, :] - positions_km
+    distance_sun = np.linalg.norm(to_sun, axis=1)
+    distance_earth = np.linalg.norm(positions_km, axis=1)
+    a = np.arcsin(np.minimum(SUN_RADIUS_KM / distance_sun, 1.0))
+    b = np.arcsin(np.minimum(EARTH_SHADOW_RADIUS_KM / distance_earth, 1.0))
+    # Separation between the directions to the Sun and to the Earth's centre (-r), robust at small angles.
+    dot = -np.einsum("ij,ij->i", to_sun, positions_km)
+    cross = np.linalg.norm(np.cross(to_sun, -positions_km), axis=1)
+    c = np.arctan2(cross, dot)
+
+    nu = np.ones_like(c)
+    total = c <= b - a
+    annular = (c < a - b) & ~total
+    partial = (c < a + b) & ~total & ~annular
+    nu[total] = 0.0
+    nu[annular] = 1.0 - (b[annular] / a[annular]) ** 2
+    if partial.any():
+        ap, bp, cp = a[partial], b[partial], c[partial]
+        x = (cp**2 + ap**2 - bp**2) / (2.0 * cp)
+        y = np.sqrt(np.maximum(ap**2 - x**2, 0.0))
+        overlap = (
+            ap**2 * np.arccos(np.clip(x / ap, -1.0, 1.0))
+            + bp**2 * np.arccos(np.clip((cp - x) / bp, -1.0, 1.0))
+            - cp * y
+        )
+        nu[partial] = np.clip(1.0 - overlap / (np.pi * ap**2), 0.0, 1.0)
+    return nu
+
+
+def solar_flux_w_m2(positions_km: np.ndarray, sun_km: np.ndarray) -> np.ndarray:
+    """Solar irradiance at each satellite (inverse square of the Sun distance), W/m²."""
+    distance = np.linalg.norm(sun_km[None, :] - positions_km, axis=1)
+    return SOLAR_CONSTANT_W_M2 * (AU_KM / distance) ** 2
+
+
+def subsolar_cosine(positions_km: np.ndarray, sun_km: np.ndarray) -> np.ndarray:
+    """Cosine of the Sun's zenith angle at each sub-satellite point, clipped at 0 (night side)."""
+    radial = positions_km / np.linalg.norm(positions_km, axis=1)[:, None]
+    return np.maximum(radial @ (sun_km / np.linalg.norm(sun_km)), 0.0)
+
+
+def beta_angle_deg(inclination_deg: float, raan_deg: float, sun_km: np.ndarray) -> float:
+    """Solar beta angle: sin(beta) = cos(dec) sin(i) sin(raan - ra) + sin(dec) cos(i)  (physics.md §3.1)."""
+    ra = np.arctan2(sun_km[1], sun_km[0])
+    dec = np.arcsin(sun_km[2] / np.linalg.norm(sun_km))
+    inc, raan = np.radians(inclination_deg), np.radians(raan_deg)
+    return float(np.degrees(np.arcsin(np.cos(dec) * np.sin(inc) * np.sin(raan - ra) + np.sin(dec) * np.cos(inc))))

@@ -1,0 +1,135 @@
+"""Thermal: GPU junctions, the pumped coolant loop and a two-sided radiator, plus the solar array
+(physics.md §3.6).
+
+Network per satellite::
+
+    GPU junction j --G_jc--> coolant loop --G_lr--> radiator --εσA(T⁴ - T_sink⁴)--> space
+                                ^ bus, heater, PCDU and battery losses        ^ Sun, albedo, Earth IR
+
+One step is a backward-Euler solve of the whole linear network with the radiator's T⁴ linearised about its
+current temperature. Backward Euler is unconditionally stable (no oscillation at 60 s steps although the
+junction time constant is ~25 s), and its fixed point is the exact nonlinear steady state, so the
+radiator's equilibrium satisfies the Stefan-Boltzmann balance exactly. The junction equations are
+eliminated analytically, leaving a 2x2 system per satellite solved in closed form: fully vectorised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.constants import (
+    DEEP_SPACE_K,
+    EARTH_ALBEDO,
+    EARTH_IR_W_M2,
+    EARTH_SHADOW_RADIUS_KM,
+    KELVIN,
+    STEFAN_BOLTZMANN_W_M2_K4,
+)
+from engine.fleet import FleetHardware
+
+
+def vertical_plate_view_factor(radius_km: np.ndarray) -> np.ndarray:
+    """View factor to the Earth from one side of a plate whose normal is horizontal (edge-on to nadir).
+
+    F = (atan(1/X) - X/H²)/π with H = r/R_E, X = sqrt(H² - 1): 0.24 at 650 km (physics.md §2.1).
+    """
+    h = np.maximum(radius_km / EARTH_SHADOW_RADIUS_KM, 1.0 + 1e-9)
+    x = np.sqrt(h * h - 1.0)
+    return (np.arctan(1.0 / x) - x / (h * h)) / np.pi
+
+
+class ThermalState:
+    """Node temperatures in kelvin: junction (N, G), loop (N,), radiator (N,), solar array (N,)."""
+
+    def __init__(self, hw: FleetHardware):
+        self.hw = hw
+        start = hw.initial_temp_c + KELVIN
+        self.junction_k = np.repeat(start[:, None], max(hw.max_gpus, 0), axis=1)
+        self.loop_k = start.copy()
+        self.radiator_k = start.copy()
+        self.array_k = start.copy()
+        self.gpu_count = hw.gpu_count.astype(float)
+        self.radiator_emitting_m2 = 2.0 * hw.radiator_m2
+        self.radiator_capacity = hw.radiator_heat_capacity_j_per_k_m2 * hw.radiator_m2
+        self.array_capacity = hw.solar_array_heat_capacity_j_per_k_m2 * np.maximum(hw.solar_array_m2, 1e-3)
+
+    def radiator_environment_w(
+        self, flux_w_m2: np.ndarray, illumination: np.ndarray, subsolar_cos: np.ndarray, view_factor: np.ndarray
+    ) -> np.ndarray:
+        """Absorbed Sun (on one face, at the configured incidence), albedo and Earth IR on both faces, W."""
+        hw = self.hw
+        sun = hw.radiator_absorptance * flux_w_m2 * illumination * hw.radiator_sun_cosine
+        albedo = 2.0 * hw.radiator_absorptance * EARTH_ALBEDO * flux_w_m2 * subsolar_cos * view_factor
+        infrared = 2.0 * hw.radiator_emissivity * EARTH_IR_W_M2 * view_factor
+        return hw.radiator_m2 * (sun + albedo + infrared)
+
+    def radiated_w(self) -> np.ndarray:
+        """Power the radiator emits to space now, W."""
+        hw = self.hw
+        return hw.radiator_emissivity * STEFAN_BOLTZMANN_W_M2_K4 * self.radiator_emitting_m2 * (
+            self.radiator_k**4 - DEEP_SPACE_K**4
+        )
+
+    def step(
+        self,
+        dt_s: float,
+        gpu_heat_w: np.ndarray,
+        loop_heat_w: np.ndarray,
+        radiator_environment_w: np.ndarray,
+    ) -> np.ndarray:
+        """Advance junction, loop and radiator one step; returns the radiated power used, W (N,)."""
+        hw = self.hw
+        c_j_dt = hw.gpu_heat_capacity_j_per_k[:, None] / dt_s
+        g_jc = hw.gpu_to_loop_conductance_w_per_k[:, None]
+        present = hw.gpu_present
+        # Junction j: T_j' = a_j + b * T_loop'
+        denominator = c_j_dt + g_jc
+        a = np.where(present, (c_j_dt * self.junction_k + gpu_heat_w) / denominator, 0.0)
+        b = (g_jc / denominator)[:, 0]
+        g = hw.gpu_to_loop_conductance_w_per_k
+        g_lr = hw.loop_to_radiator_conductance_w_per_k
+        c_l_dt = hw.loop_heat_capacity_j_per_k / dt_s
+        c_r_dt = self.radiator_capacity / dt_s
+
+        emission_coefficient = hw.radiator_emissivity * STEFAN_BOLTZMANN_W_M2_K4 * self.radiator_emitting_m2
+        radiated_now = emission_coefficient * (self.radiator_k**4 - DEEP_SPACE_K**4)
+        slope = 4.0 * emission_coefficient * self.radiator_k**3
+
+        a11 = c_l_dt + self.gpu_count * g * (1.0 - b) + g_lr
+        a22 = c_r_dt + g_lr + slope
+        b1 = c_l_dt * self.loop_k + g * a.sum(axis=1) + loop_heat_w
+        b2 = c_r_dt * self.radiator_k + radiator_environment_w - radiated_now + slope * self.radiator_k
+        determinant = a11 * a22 - g_lr * g_lr
+        loop_new = (b1 * a22 + g_lr * b2) / determinant
+        radiator_new = (a11 * b2 + g_lr * b1) / determinant
+
+        radiated = radiated_now + slope * (radiator_new - self.radiator_k)
+        self.junction_k = np.where(present, a + b[:, None] * loop_new[:, None], loop_new[:, None])
+        self.loop_k = loop_new
+        self.radiator_k = radiator_new
+        return radiated
+
+    def step_array(
+        self,
+        dt_s: float,
+        flux_w_m2: np.ndarray,
+        illumination: np.ndarray,
+        subsolar_cos: np.ndarray,
+        view_factor: np.ndarray,
+        electrical_w: np.ndarray,
+    ) -> None:
+        """Solar array node: absorbed Sun minus the electricity taken out, Earth IR/albedo on the back,
+        emission from both faces (same linearised backward-Euler update as the radiator)."""
+        hw = self.hw
+        area = np.maximum(hw.solar_array_m2, 1e-3)
+        absorbed = (
+            hw.solar_array_absorptance * flux_w_m2 * illumination * area
+            - electrical_w
+            + area * view_factor * (hw.solar_array_absorptance * EARTH_ALBEDO * flux_w_m2 * subsolar_cos
+                                    + hw.solar_array_emissivity * EARTH_IR_W_M2)
+        )
+        coefficient = 2.0 * hw.solar_array_emissivity * STEFAN_BOLTZMANN_W_M2_K4 * area
+        emitted = coefficient * (self.array_k**4 - DEEP_SPACE_K**4)
+        slope = 4.0 * coefficient * self.array_k**3
+        capacity_dt = self.array_capacity / dt_s
+        self.array_k = (capacity_dt * self.array_k + absorbed - emitted + slope * self.array_k) / (capacity_dt + slope)

@@ -1,0 +1,1 @@
+"""The bundled mission library (TOML files shipped with the package)."""
