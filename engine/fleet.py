@@ -27,7 +27,8 @@ class FleetHardware:
             index[position] = distinct[key]
         self.count = len(satellites)
         for name in Hardware.model_fields:
-            values = np.array([getattr(table, name) for table in tables], dtype=float)
+            raw = [getattr(table, name) for table in tables]
+            values = np.array([np.nan if value is None else value for value in raw], dtype=float)
             column = values[index] if len(tables) else np.empty(0)
             column.setflags(write=False)
             setattr(self, name, column)

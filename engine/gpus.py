@@ -5,7 +5,10 @@
     speed   = (P_cap / TDP)^γ                           relative throughput of a capped GPU
     shutdown when T_j > T_shutdown, back on when T_j < T_throttle - restart margin
 
-The controller acts on the junction temperature at the end of the previous step, as firmware does.
+GPU firmware throttles within milliseconds, far faster than an engine step, so the thermal cap is
+not taken from the previous step's temperature (a lagging controller that would oscillate at 60 s
+steps) but solved together with the junction's backward-Euler update: in the throttling band the
+power is linear in T_j, so the consistent cap has a closed form, then is clipped to [p_min, 1].
 """
 
 from __future__ import annotations
@@ -59,16 +62,32 @@ class GpuState:
         self._restart_k = per_gpu(hw.gpu_throttle_c - hw.gpu_restart_margin_k + KELVIN)
         self._min_fraction = per_gpu(hw.gpu_min_power_fraction)
         self._exponent = per_gpu(hw.gpu_throughput_exponent)
+        self._capacity_j_per_k = per_gpu(hw.gpu_heat_capacity_j_per_k)
+        self._conductance = per_gpu(hw.gpu_to_loop_conductance_w_per_k)
 
     def demand(
-        self, junction_k: np.ndarray, shed_level: np.ndarray, utilization: float, policy: PowerPolicy
+        self,
+        junction_k: np.ndarray,
+        loop_k: np.ndarray,
+        shed_level: np.ndarray,
+        utilization: float,
+        policy: PowerPolicy,
+        dt_s: float,
     ) -> GpuDemand:
-        """Power each GPU asks for given its temperature, the shedding level and the workload."""
-        thermal_cap = 1.0 - self._slope * (junction_k - self._throttle_k)
+        """Power each GPU draws over the next step, given its temperature, the coolant loop temperature,
+        the shedding level and the workload."""
+        level_utilization = np.where(shed_level >= ShedLevel.PAUSED, policy.paused_utilization, utilization)
+        u = level_utilization[:, None]
+        c_dt = self._capacity_j_per_k / dt_s
+        gain = u * self._tdp_w * self._slope  # W per K of junction temperature inside the throttling band
+        full_power = self._idle_w + u * (self._tdp_w - self._idle_w)
+        junction_in_band = (c_dt * junction_k + self._conductance * loop_k[:, None] + full_power + gain * self._throttle_k) / (
+            c_dt + self._conductance + gain
+        )
+        thermal_cap = 1.0 - self._slope * (junction_in_band - self._throttle_k)
         np.clip(thermal_cap, self._min_fraction, 1.0, out=thermal_cap)
         policy_cap = np.where(shed_level >= ShedLevel.CAPPED, policy.capped_power_fraction, 1.0)
         cap_fraction = np.minimum(thermal_cap, policy_cap[:, None])
-        level_utilization = np.where(shed_level >= ShedLevel.PAUSED, policy.paused_utilization, utilization)
         powered = self.hw.gpu_present & ~self.shutdown
         safe = shed_level >= ShedLevel.SAFE
         if safe.any():

@@ -71,8 +71,7 @@ class Simulation:
         self._last_good_teme = np.zeros((n, 3))
         self.statistics = RunStatistics(n, self.battery.energy_j, self.hw.gpu_present)
         self._geometry(0.0)
-        self._demand = self.gpus.demand(self.thermal.junction_k, self.shed_level, self.utilization, self.policy)
-        self._flows = self._idle_flows()
+        self._demand, self._flows = self._initial_state()
         self._throttled_any = np.zeros(n, dtype=bool)
         self.contacts.update(0.0, self._sin_elevation)
         self._gpu_installed = self.hw.gpu_count.astype(float)
@@ -92,7 +91,7 @@ class Simulation:
         self._geometry(new_time)
         hw = self.hw
 
-        demand = self.gpus.demand(self.thermal.junction_k, self.shed_level, self.utilization, self.policy)
+        demand = self.gpus.demand(self.thermal.junction_k, self.thermal.loop_k, self.shed_level, self.utilization, self.policy, dt)
         loop_c = self.thermal.loop_k - KELVIN
         heater_was_on = self.heater_on
         self.heater_on = np.where(loop_c < hw.heater_on_c, True, np.where(loop_c > hw.heater_off_c, False, self.heater_on))
@@ -188,6 +187,7 @@ class Simulation:
             sunlit=frozen(self._illumination >= SUNLIT_THRESHOLD),
             subsolar_lat_deg=float(subsolar_lat[0]),
             subsolar_lon_deg=float(subsolar_lon[0]),
+            solar_available_w=frozen(flows.solar_available_w),
             solar_power_w=frozen(flows.solar_used_w),
             load_power_w=frozen(flows.load_w),
             battery_net_w=frozen(flows.net_w),
@@ -265,15 +265,35 @@ class Simulation:
         self._gmst = float(self.clock.gmst_rad(time_s))
         self._ecef_km = position @ rotation_teme_to_ecef(self._gmst).T
         self._sun_km = self.sun.at(time_s)
-        self._illumination = illumination_fraction(position, self._sun_km)
+        radius = np.sqrt(np.einsum("ij,ij->i", position, position))
+        self._illumination = illumination_fraction(position, self._sun_km, radius)
         self._flux = solar_flux_w_m2(position, self._sun_km)
-        self._subsolar_cos = subsolar_cosine(position, self._sun_km)
-        self._view_factor = vertical_plate_view_factor(np.linalg.norm(position, axis=1))
+        self._subsolar_cos = subsolar_cosine(position, self._sun_km, radius)
+        self._view_factor = vertical_plate_view_factor(radius)
         self._sin_elevation = self.network.sin_elevation(self._ecef_km)
 
-    def _idle_flows(self) -> PowerFlows:
-        zeros = np.zeros(len(self.satellite_ids))
-        return PowerFlows(zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, zeros, np.ones_like(zeros))
+    def _initial_state(self) -> tuple[GpuDemand, PowerFlows]:
+        """Power flows at the epoch (for the first snapshot), and thermal equilibrium for satellites
+        whose hardware sets no initial_temp_c, with GPU throttling solved for steady state (a few
+        rounds between demand and temperatures: the coupling through the loop is weak). The battery
+        is not changed."""
+        hw = self.hw
+        unset = np.isnan(hw.initial_temp_c)
+        steady_dt = 1e9
+        for _ in range(6 if unset.any() else 1):
+            scratch = Battery(hw)
+            scratch.energy_j = self.battery.energy_j.copy()
+            solar = solar_array_power_w(hw, self._flux, self._illumination, self.thermal.array_k - KELVIN, 0.0)
+            dt = steady_dt if unset.any() else self.step_s
+            demand = self.gpus.demand(self.thermal.junction_k, self.thermal.loop_k, self.shed_level, self.utilization, self.policy, dt)
+            flows = balance_power(hw, scratch, solar, per_satellite_sum(demand.power_w), np.zeros(len(solar)), self.step_s)
+            if not unset.any():
+                break
+            environment = self.thermal.radiator_environment_w(self._flux, self._illumination, self._subsolar_cos, self._view_factor)
+            array_inputs = (self._flux, self._illumination, self._subsolar_cos, self._view_factor, flows.solar_used_w)
+            gpu_heat = demand.power_w * flows.gpu_supply_fraction[:, None]
+            self.thermal.settle(gpu_heat, flows.bus_w + flows.heater_w + flows.losses_w, environment, array_inputs, unset)
+        return demand, flows
 
     def _record(self, event: Event) -> None:
         self._events.append(event)
@@ -293,10 +313,14 @@ class Simulation:
             fraction = np.where(np.abs(span) > 1e-12, (SUNLIT_THRESHOLD - before) / np.where(span == 0, 1, span), 1.0)
             return t0 + np.clip(fraction, 0.0, 1.0) * (t1 - t0)
 
-        for index, time in zip(np.nonzero(entries)[0], crossing_time(np.nonzero(entries)[0])):
-            emit(Event(float(time), EventKind.ECLIPSE_ENTRY, Severity.INFO, ids[index], f"{ids[index]} entered eclipse"))
-        for index, time in zip(np.nonzero(exits)[0], crossing_time(np.nonzero(exits)[0])):
-            emit(Event(float(time), EventKind.ECLIPSE_EXIT, Severity.INFO, ids[index], f"{ids[index]} left eclipse"))
+        if entries.any():
+            indices = np.nonzero(entries)[0]
+            for index, time in zip(indices, crossing_time(indices)):
+                emit(Event(float(time), EventKind.ECLIPSE_ENTRY, Severity.INFO, ids[index], f"{ids[index]} entered eclipse"))
+        if exits.any():
+            indices = np.nonzero(exits)[0]
+            for index, time in zip(indices, crossing_time(indices)):
+                emit(Event(float(time), EventKind.ECLIPSE_EXIT, Severity.INFO, ids[index], f"{ids[index]} left eclipse"))
         for sats, stations, times, kind, verb in ((*rise, EventKind.AOS, "AOS"), (*fall, EventKind.LOS, "LOS")):
             for sat, station, time in zip(sats, stations, times):
                 station_id = self.network.ids[station]

@@ -35,7 +35,10 @@ class FleetSnapshot:
     subsolar_lat_deg: float
     subsolar_lon_deg: float
     # power
+    solar_available_w: np.ndarray
+    """What the array could deliver now (before curtailment when the battery is full)."""
     solar_power_w: np.ndarray
+    """What the array delivers to the bus now."""
     load_power_w: np.ndarray
     battery_net_w: np.ndarray
     battery_soc: np.ndarray

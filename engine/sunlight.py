@@ -15,22 +15,29 @@ from engine.constants import AU_KM, EARTH_SHADOW_RADIUS_KM, SOLAR_CONSTANT_W_M2,
 SUNLIT_THRESHOLD = 0.5
 
 
-def illumination_fraction(positions_km: np.ndarray, sun_km: np.ndarray) -> np.ndarray:
+def illumination_fraction(positions_km: np.ndarray, sun_km: np.ndarray, radius_km: np.ndarray | None = None) -> np.ndarray:
     """Visible fraction of the solar disc, shape (N,), for (N, 3) positions and the (3,) Sun, same frame."""
-    to_sun = sun_km[None, :] - positions_km
-    distance_sun = np.linalg.norm(to_sun, axis=1)
-    distance_earth = np.linalg.norm(positions_km, axis=1)
+    r2 = np.einsum("ij,ij->i", positions_km, positions_km) if radius_km is None else radius_km * radius_km
+    r_dot_s = positions_km @ sun_km
+    s2 = float(sun_km @ sun_km)
+    to_sun2 = r2 - 2.0 * r_dot_s + s2  # |sun - r|²
+    distance_sun = np.sqrt(to_sun2)
+    distance_earth = np.sqrt(r2)
     a = np.arcsin(np.minimum(SUN_RADIUS_KM / distance_sun, 1.0))
     b = np.arcsin(np.minimum(EARTH_SHADOW_RADIUS_KM / distance_earth, 1.0))
-    # Separation between the directions to the Sun and to the Earth's centre (-r), robust at small angles.
-    dot = -np.einsum("ij,ij->i", to_sun, positions_km)
-    cross = np.linalg.norm(np.cross(to_sun, -positions_km), axis=1)
+    # Angle between the directions to the Sun (s - r) and to the Earth's centre (-r):
+    # cos = (r² - r·s) / (|s - r| |r|), sin from |(s - r) × (-r)|² = |s|²|r|² - (r·s)².
+    dot = r2 - r_dot_s
+    cross = np.sqrt(np.maximum(s2 * r2 - r_dot_s * r_dot_s, 0.0))
     c = np.arctan2(cross, dot)
 
     nu = np.ones_like(c)
+    shadowed = c < a + b
+    if not shadowed.any():
+        return nu
     total = c <= b - a
     annular = (c < a - b) & ~total
-    partial = (c < a + b) & ~total & ~annular
+    partial = shadowed & ~total & ~annular
     nu[total] = 0.0
     nu[annular] = 1.0 - (b[annular] / a[annular]) ** 2
     if partial.any():
@@ -48,14 +55,15 @@ def illumination_fraction(positions_km: np.ndarray, sun_km: np.ndarray) -> np.nd
 
 def solar_flux_w_m2(positions_km: np.ndarray, sun_km: np.ndarray) -> np.ndarray:
     """Solar irradiance at each satellite (inverse square of the Sun distance), W/m²."""
-    distance = np.linalg.norm(sun_km[None, :] - positions_km, axis=1)
-    return SOLAR_CONSTANT_W_M2 * (AU_KM / distance) ** 2
+    to_sun = sun_km[None, :] - positions_km
+    return SOLAR_CONSTANT_W_M2 * AU_KM**2 / np.einsum("ij,ij->i", to_sun, to_sun)
 
 
-def subsolar_cosine(positions_km: np.ndarray, sun_km: np.ndarray) -> np.ndarray:
+def subsolar_cosine(positions_km: np.ndarray, sun_km: np.ndarray, radius_km: np.ndarray | None = None) -> np.ndarray:
     """Cosine of the Sun's zenith angle at each sub-satellite point, clipped at 0 (night side)."""
-    radial = positions_km / np.linalg.norm(positions_km, axis=1)[:, None]
-    return np.maximum(radial @ (sun_km / np.linalg.norm(sun_km)), 0.0)
+    if radius_km is None:
+        radius_km = np.sqrt(np.einsum("ij,ij->i", positions_km, positions_km))
+    return np.maximum((positions_km @ sun_km) / (radius_km * float(np.sqrt(sun_km @ sun_km))), 0.0)
 
 
 def beta_angle_deg(inclination_deg: float, raan_deg: float, sun_km: np.ndarray) -> float:

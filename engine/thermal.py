@@ -43,7 +43,7 @@ class ThermalState:
 
     def __init__(self, hw: FleetHardware):
         self.hw = hw
-        start = hw.initial_temp_c + KELVIN
+        start = np.where(np.isnan(hw.initial_temp_c), 20.0, hw.initial_temp_c) + KELVIN
         self.junction_k = np.repeat(start[:, None], max(hw.max_gpus, 0), axis=1)
         self.loop_k = start.copy()
         self.radiator_k = start.copy()
@@ -108,6 +108,29 @@ class ThermalState:
         self.loop_k = loop_new
         self.radiator_k = radiator_new
         return radiated
+
+    def settle(
+        self,
+        gpu_heat_w: np.ndarray,
+        loop_heat_w: np.ndarray,
+        radiator_environment_w: np.ndarray,
+        array_inputs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        satellites: np.ndarray,
+    ) -> None:
+        """Put the selected satellites at thermal equilibrium under constant inputs.
+
+        A backward-Euler step with an effectively infinite step is one Newton iteration on the
+        steady-state balance; a dozen iterations converge to rounding from any start.
+        """
+        before = (self.junction_k.copy(), self.loop_k.copy(), self.radiator_k.copy(), self.array_k.copy())
+        for _ in range(8):
+            self.step(1e9, gpu_heat_w, loop_heat_w, radiator_environment_w)
+            self.step_array(1e9, *array_inputs)
+        keep = ~satellites
+        self.junction_k[keep] = before[0][keep]
+        self.loop_k[keep] = before[1][keep]
+        self.radiator_k[keep] = before[2][keep]
+        self.array_k[keep] = before[3][keep]
 
     def step_array(
         self,

@@ -191,3 +191,10 @@ def test_bundled_missions_load_by_id_from_any_directory(tmp_path, monkeypatch):
 def test_unknown_mission_id_is_a_clear_error():
     error = error_of(Path("no-such-mission"))
     assert "no mission file or bundled mission named 'no-such-mission'" in str(error)
+
+
+def test_safe_mode_threshold_below_the_battery_floor_is_rejected(write_mission):
+    text = SMALL_MISSION.replace("battery_kwh = 20", "battery_kwh = 20\nbattery_max_dod = 0.6")
+    issue = error_of(write_mission(text)).issues[0]
+    assert issue.key_path == ("power_policy", "safe_below_soc")
+    assert "could never trigger" in issue.message

@@ -281,6 +281,15 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         if satellite.id in seen:
             issues.append(MissionIssue(path, None, (), f"duplicate satellite id {satellite.id!r}"))
         seen[satellite.id] = index
+    floors = {1.0 - s.hardware.battery_max_dod for s in satellites}
+    if floors and model.power_policy.safe_below_soc <= max(floors):
+        issues.append(
+            _issue_at(
+                located, path, ("power_policy", "safe_below_soc"),
+                f"safe mode at {model.power_policy.safe_below_soc:g} could never trigger: a battery floor "
+                f"(1 - battery_max_dod) is at {max(floors):g}; raise it or allow a deeper discharge",
+            )
+        )
     station_ids: set[str] = set()
     for index, station in enumerate(model.ground_station):
         if station.id in station_ids:

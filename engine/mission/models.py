@@ -123,7 +123,8 @@ class Hardware(_Strict):
     radiator_heat_capacity_j_per_k_m2: Annotated[float, Field(gt=0)] = 2700.0
     loop_heat_capacity_j_per_k: Annotated[float, Field(gt=0)] = 150000.0
     loop_to_radiator_conductance_w_per_k: Annotated[float, Field(gt=0)] = 2000.0
-    initial_temp_c: Celsius = 20.0
+    initial_temp_c: Optional[Celsius] = None
+    """Start every thermal node at this temperature; unset: start at thermal equilibrium."""
 
     @model_validator(mode="after")
     def _consistent(self) -> "Hardware":
