@@ -1,0 +1,57 @@
+"""The omc command line, run as a user runs it (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import SMALL_MISSION
+
+OMC = [sys.executable, "-m", "console"]
+
+
+def omc(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*OMC, *arguments], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_validate_reports_every_error_with_location_and_no_traceback(write_mission):
+    good = write_mission(SMALL_MISSION, "good.toml")
+    bad = write_mission(SMALL_MISSION.replace("altitude_km = 550", "altitude_km = 100").replace("gpus = 4", "gpus = -1"), "bad.toml")
+    result = omc("validate", str(good), str(bad))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert f"ok {good}" in " ".join(result.stdout.split())
+    stderr = " ".join(result.stderr.split())
+    assert f"{bad}:" in stderr and "shell[0].altitude_km" in stderr and "hardware.gpus" in stderr
+    assert omc("validate", str(good)).returncode == 0
+
+
+def test_run_writes_the_report_and_prints_a_summary(write_mission, tmp_path):
+    mission = write_mission(SMALL_MISSION)
+    report_path = tmp_path / "out" / "report.json"
+    result = omc("run", str(mission), "--until", "30m", "--step", "30s", "--seed", "5", "--report", str(report_path))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_path.read_text())
+    assert report["sim_seconds"] == 1800 and report["step_seconds"] == 30 and report["seed"] == 5
+    assert "Fleet" in result.stdout and "sunlit fraction" in result.stdout
+    quiet = omc("run", str(mission), "--until", "90s", "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == ""
+
+
+def test_run_refuses_bad_arguments_clearly(write_mission):
+    mission = write_mission(SMALL_MISSION)
+    result = omc("run", str(mission), "--until", "soon")
+    assert result.returncode == 2 and "cannot read duration 'soon'" in result.stderr
+    missing = omc("run", "no-such-mission")
+    assert missing.returncode == 1 and "no mission file or bundled mission named" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_missions_lists_the_bundled_library_and_omc_opens_the_sandbox(tmp_path):
+    listing = omc("missions", cwd=tmp_path)
+    assert listing.returncode == 0 and "sandbox" in listing.stdout
+    opened = omc(cwd=tmp_path)
+    assert opened.returncode == 0
+    assert "Sandbox" in opened.stdout and "svalbard" in opened.stdout
