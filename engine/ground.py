@@ -173,8 +173,8 @@ def predict_passes(
     """Passes of the given satellites over every station between start_s and start_s + horizon_s.
 
     Elevations are sampled on a coarse grid for all satellites at once (SatrecArray), then every mask
-    crossing is refined by a vectorised bisection to better than 0.01 s; maximum elevation by a
-    parabolic fit through the grid samples around the peak.
+    crossing is refined by a vectorised bisection to better than 0.01 s; the culmination time comes from
+    a parabolic fit through the grid samples around the peak, and its elevation from SGP4 at that time.
     """
     if not satrecs or network.count == 0 or horizon_s <= 0:
         return []
@@ -203,6 +203,12 @@ def predict_passes(
                 if fall is not None:
                     crossings.append((first + local, int(station), int(fall), False))
     refined = _refine_crossings(satrecs, network, clock, times, crossings)
+    if raw:  # evaluate SGP4 at each fitted culmination time (a parabola through sin(el) is biased near zenith)
+        peak_sin = _sin_elevation_pairs(
+            satrecs, np.array([r[0] for r in raw]), network, np.array([r[1] for r in raw]), clock,
+            np.array([r[4] for r in raw]),
+        )
+        raw = [(*r[:5], max(float(value), r[5])) for r, value in zip(raw, peak_sin)]
     passes = [
         Pass(
             station=network.ids[station],
