@@ -61,14 +61,14 @@ class PowerFlows:
 def solar_array_power_w(
     hw: FleetHardware, flux_w_m2: np.ndarray, illumination: np.ndarray, array_temp_c: np.ndarray, age_years: float
 ) -> np.ndarray:
-    """Array output for a Sun-tracking array: S·A·η(T, age)·packing·ν  (physics.md §3.3, cos θ = 1)."""
+    """Array output S·A·η(T, age)·packing·cos θ·ν  (physics.md §3.3); cos θ = 1 for a Sun-tracking array."""
     efficiency = (
         hw.solar_cell_efficiency
         * hw.solar_packing_factor
         * np.maximum(1.0 + hw.solar_temp_coefficient_per_k * (array_temp_c - 28.0), 0.0)
         * (1.0 - hw.solar_degradation_per_year) ** (hw.solar_array_age_years + age_years)
     )
-    return flux_w_m2 * hw.solar_array_m2 * efficiency * illumination
+    return flux_w_m2 * hw.solar_array_m2 * hw.solar_array_sun_cosine * efficiency * illumination
 
 
 class Battery:

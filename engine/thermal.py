@@ -146,7 +146,7 @@ class ThermalState:
         hw = self.hw
         area = np.maximum(hw.solar_array_m2, 1e-3)
         absorbed = (
-            hw.solar_array_absorptance * flux_w_m2 * illumination * area
+            hw.solar_array_absorptance * flux_w_m2 * illumination * hw.solar_array_sun_cosine * area
             - electrical_w
             + area * view_factor * (hw.solar_array_absorptance * EARTH_ALBEDO * flux_w_m2 * subsolar_cos
                                     + hw.solar_array_emissivity * EARTH_IR_W_M2)

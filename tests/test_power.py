@@ -33,8 +33,13 @@ def energy_residual_j(sim: Simulation) -> np.ndarray:
     return stats.generated_j - stats.consumed_j - stats.losses_j - delta
 
 
-def test_array_output_matches_the_reference_formula(small_spec):
-    """P = S(r)·A·η·packing·(1 + k_T(T - 28 °C))·(1 - d)^age·ν with S from the Sun distance (physics.md §3.3)."""
+@pytest.mark.parametrize("sun_cosine", [1.0, 0.7])
+def test_array_output_matches_the_reference_formula(write_mission, sun_cosine):
+    """P = S(r)·A·η·packing·(1 + k_T(T - 28 °C))·(1 - d)^age·cos θ·ν with S from the Sun distance
+    (physics.md §3.3)."""
+    small_spec = load_mission(
+        write_mission(SMALL_MISSION.replace("bus_power_w = 1000", f"bus_power_w = 1000\nsolar_array_sun_cosine = {sun_cosine}"))
+    )
     sim = Simulation(small_spec)
     run(sim, 1800)
     snap = sim.snapshot()
@@ -46,7 +51,7 @@ def test_array_output_matches_the_reference_formula(small_spec):
     expected = (
         flux * hw.solar_array_m2 * hw.solar_cell_efficiency * hw.solar_packing_factor
         * (1 + hw.solar_temp_coefficient_per_k * (snap.array_temp_c - 28.0))
-        * (1 - hw.solar_degradation_per_year) ** age_years * snap.illumination
+        * (1 - hw.solar_degradation_per_year) ** age_years * hw.solar_array_sun_cosine * snap.illumination
     )
     # The array temperature in the snapshot is the end-of-step value; the step used the start-of-step one.
     assert snap.sunlit.any() and (~snap.sunlit).any()

@@ -100,6 +100,8 @@ class Hardware(_Strict):
     solar_temp_coefficient_per_k: Annotated[float, Field(ge=-0.02, le=0)] = -0.003
     solar_degradation_per_year: Annotated[float, Field(ge=0, lt=1)] = 0.005
     solar_array_age_years: Annotated[float, Field(ge=0, le=50)] = 0.0
+    solar_array_sun_cosine: Fraction = 1.0
+    """Cosine of the Sun's incidence on the array: 1 for a Sun-tracking array, lower for pointing losses."""
     solar_array_absorptance: Fraction = 0.92
     solar_array_emissivity: Annotated[float, Field(gt=0, le=1)] = 0.85
     solar_array_heat_capacity_j_per_k_m2: Annotated[float, Field(gt=0)] = 2000.0
