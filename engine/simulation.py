@@ -30,6 +30,10 @@ from engine.sunlight import SUNLIT_THRESHOLD, illumination_fraction, solar_flux_
 from engine.thermal import ThermalState, vertical_plate_view_factor
 
 
+class EngineStateError(RuntimeError):
+    """The state stopped being finite: a modelling bug, reported loudly instead of propagating NaN."""
+
+
 class Simulation:
     """A constellation stepping through orbit, sunlight, ground contacts, power and thermal.
 
@@ -144,6 +148,7 @@ class Simulation:
         if shut_down.any():
             self.statistics.overtemp_shutdowns += per_satellite_sum(shut_down)
         self.statistics.observe_state(self.battery.soc, self.thermal.junction_k, self.thermal.radiator_k)
+        self._check_finite(new_time)
         self.time_s = new_time
         self.step_index += 1
 
@@ -294,6 +299,18 @@ class Simulation:
             gpu_heat = demand.power_w * flows.gpu_supply_fraction[:, None]
             self.thermal.settle(gpu_heat, flows.bus_w + flows.heater_w + flows.losses_w, environment, array_inputs, unset)
         return demand, flows
+
+    def _check_finite(self, time_s: float) -> None:
+        """Cheap guard (a few sums per step): name the satellites whose state is no longer finite."""
+        total = self.battery.energy_j.sum() + self.thermal.loop_k.sum() + self.thermal.radiator_k.sum() + self.thermal.array_k.sum()
+        if np.isfinite(total) and np.isfinite(self.thermal.junction_k.sum()):
+            return
+        bad = ~(
+            np.isfinite(self.battery.energy_j) & np.isfinite(self.thermal.loop_k) & np.isfinite(self.thermal.radiator_k)
+            & np.isfinite(self.thermal.array_k) & np.isfinite(self.thermal.junction_k).all(axis=1)
+        )
+        names = ", ".join(self.satellite_ids[i] for i in np.nonzero(bad)[0][:10])
+        raise EngineStateError(f"non-finite state at t={time_s:.3f} s for {names}")
 
     def _record(self, event: Event) -> None:
         self._events.append(event)

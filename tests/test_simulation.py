@@ -123,3 +123,12 @@ def test_import_engine_does_not_load_any_ui_library():
     code = "import sys, engine, engine.report, engine.runner; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'console')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_non_finite_state_is_reported_loudly_not_propagated(small_spec):
+    from engine.simulation import EngineStateError
+
+    sim = Simulation(small_spec)
+    sim.thermal.loop_k[2] = np.nan  # simulate a modelling bug
+    with pytest.raises(EngineStateError, match="A-01-03"):
+        sim.step()
