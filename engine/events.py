@@ -32,6 +32,14 @@ class EventKind(str, Enum):
     HEATER_ON = "heater_on"
     HEATER_OFF = "heater_off"
     ORBIT_ERROR = "orbit_error"
+    ALARM_RAISED = "alarm_raised"
+    ALARM_ESCALATED = "alarm_escalated"
+    ALARM_DOWNGRADED = "alarm_downgraded"
+    ALARM_CLEARED = "alarm_cleared"
+    ALARM_ACKNOWLEDGED = "alarm_acknowledged"
+    ALARM_SHELVED = "alarm_shelved"
+    ALARM_UNSHELVED = "alarm_unshelved"
+    OPERATOR_COMMAND = "operator_command"
 
 
 @dataclass(frozen=True)
@@ -48,3 +56,4 @@ class Event:
     gpu: int | None = None
     value: float | None = None
     """The quantity behind the event where there is one (state of charge, temperature in °C, level)."""
+    alarm_id: int | None = None

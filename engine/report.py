@@ -15,7 +15,7 @@ import numpy as np
 from engine.simulation import Simulation
 
 REPORT_VERSION = 1
-MODELS = ("orbit", "sunlight", "ground_contacts", "power", "thermal", "gpu_throttling")
+MODELS = ("orbit", "sunlight", "ground_contacts", "power", "thermal", "gpu_throttling", "telemetry_limits")
 
 
 def _iso(sim: Simulation, time_s: float | None) -> str | None:
@@ -80,6 +80,16 @@ def build_report(sim: Simulation) -> dict[str, Any]:
             }
         )
 
+    history = sim.alarms(active_only=False)
+    alarms = {
+        "raised": len(history),
+        "by_quantity": dict(sorted(_count(a.quantity for a in history).items())),
+        "by_peak_severity": dict(sorted(_count(a.peak_severity for a in history).items())),
+        "active_at_end": sum(1 for a in history if a.active),
+        "unacknowledged_at_end": sum(1 for a in history if a.active and not a.acknowledged),
+        "limits": {name: limit.model_dump(exclude_none=True) for name, limit in sim.alarm_board.limits.items()},
+    }
+
     return {
         "report_version": REPORT_VERSION,
         "mission": {"id": sim.spec.id, "title": sim.spec.title, "kind": sim.spec.kind},
@@ -111,5 +121,13 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         },
         "satellites": satellites,
         "contacts": contacts,
+        "alarms": alarms,
         "events": dict(sorted(sim.event_counts.items())),
     }
+
+
+def _count(items) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return counts

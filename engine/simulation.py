@@ -7,7 +7,10 @@ does: read a wall clock, touch the network, print, or know about any UI. Time mo
 Order of one step (all vectorised over satellites and GPUs):
 orbit (SGP4 for every satellite at once) -> frames -> Sun (DE421) -> sunlight (conical shadow) ->
 ground visibility and passes -> GPU demand (throttle, shedding) -> power (array, PCDU, battery) ->
-thermal (junctions, loop, radiator, array) -> GPU over-temperature -> shedding policy -> events -> statistics.
+thermal (junctions, loop, radiator, array) -> GPU over-temperature -> shedding policy -> events ->
+telemetry limits and alarms -> statistics.
+
+Operator commands (``engine.commands``) come in through ``apply`` only.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from sgp4.api import WGS72, Satrec, SatrecArray
 
+from engine.alarms import Alarm, AlarmBoard
+from engine.commands import AcknowledgeAlarm, Command, CommandError, SetUtilization, ShelveAlarm, UnshelveAlarm
 from engine.constants import KELVIN, SECONDS_PER_YEAR
 from engine.ephemeris import MissionClock, SunEphemeris
 from engine.events import Event, EventKind, Severity
@@ -78,6 +83,8 @@ class Simulation:
         self._demand, self._flows = self._initial_state()
         self._throttled_any = np.zeros(n, dtype=bool)
         self.contacts.update(0.0, self._sin_elevation)
+        self.alarm_board = AlarmBoard(spec.limits, self.satellite_ids)
+        self._evaluate_alarms(0.0)
         self._gpu_installed = self.hw.gpu_count.astype(float)
         self._throttled_count = np.zeros(n, dtype=np.int64)
         self.statistics.observe_state(self.battery.soc, self.thermal.junction_k, self.thermal.radiator_k)
@@ -134,6 +141,7 @@ class Simulation:
             rise, fall, previous_level, throttled, shut_down, restarted, heater_was_on, flows,
         )
         self._events[first_new_event:] = sorted(self._events[first_new_event:], key=lambda event: event.time_s)
+        self._evaluate_alarms(new_time)
         self.statistics.accumulate(
             dt,
             sunlit_now,
@@ -159,6 +167,47 @@ class Simulation:
         remainder = time_s - self.time_s
         if remainder > 1e-9:
             self.step(remainder)
+
+    # ------------------------------------------------------------------------------------------ commands
+
+    def apply(self, command: Command) -> None:
+        """Apply one operator command, or refuse it with CommandError (and change nothing)."""
+        if isinstance(command, SetUtilization):
+            value = command.utilization
+            if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+                raise CommandError(f"utilization must be between 0 and 1, got {value!r}")
+            self.utilization = float(value)
+            message = f"workload utilization set to {value:.0%}"
+        elif isinstance(command, AcknowledgeAlarm):
+            alarm = self._alarm_action(lambda: self.alarm_board.acknowledge(command.alarm_id, self.time_s))
+            self._record_alarm(EventKind.ALARM_ACKNOWLEDGED, alarm, f"acknowledged alarm {alarm.id}")
+            message = f"acknowledge alarm {alarm.id}"
+        elif isinstance(command, ShelveAlarm):
+            if not isinstance(command.duration_s, (int, float)) or not 0 < command.duration_s <= 30 * 86400:
+                raise CommandError(f"shelve duration must be between 0 and 30 days, got {command.duration_s!r}")
+            until = self.time_s + float(command.duration_s)
+            alarm = self._alarm_action(lambda: self.alarm_board.shelve(command.alarm_id, until, command.reason))
+            why = f": {command.reason}" if command.reason else ""
+            self._record_alarm(EventKind.ALARM_SHELVED, alarm, f"shelved alarm {alarm.id} for {command.duration_s:.0f} s{why}")
+            message = f"shelve alarm {alarm.id}"
+        elif isinstance(command, UnshelveAlarm):
+            alarm = self._alarm_action(lambda: self.alarm_board.unshelve(command.alarm_id))
+            self._record_alarm(EventKind.ALARM_UNSHELVED, alarm, f"unshelved alarm {alarm.id}")
+            message = f"unshelve alarm {alarm.id}"
+        else:
+            raise CommandError(f"unknown command {type(command).__name__}")
+        self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"operator: {message}"))
+
+    def alarms(self, active_only: bool = True) -> list[Alarm]:
+        """Alarms (frozen copies): the active ones, or the whole history."""
+        return self.alarm_board.active() if active_only else self.alarm_board.all()
+
+    @staticmethod
+    def _alarm_action(action) -> Alarm:
+        try:
+            return action()
+        except ValueError as error:
+            raise CommandError(str(error)) from None
 
     # -------------------------------------------------------------------------------------------- outputs
 
@@ -214,6 +263,7 @@ class Simulation:
             contact_station=frozen(contact.astype(np.intp)),
             best_elevation_deg=frozen(np.degrees(np.arcsin(np.clip(best_sin, -1.0, 1.0)))),
             orbit_error=frozen(self.orbit_error),
+            alarm_level=frozen(np.max(np.stack(list(self.alarm_board.levels.values())), axis=0)),
         )
 
     def predict_passes(
@@ -299,6 +349,57 @@ class Simulation:
             gpu_heat = demand.power_w * flows.gpu_supply_fraction[:, None]
             self.thermal.settle(gpu_heat, flows.bus_w + flows.heater_w + flows.losses_w, environment, array_inputs, unset)
         return demand, flows
+
+    def _evaluate_alarms(self, time_s: float) -> None:
+        """Check telemetry limits on the current state and turn level changes into alarm events."""
+        values = {
+            "battery_soc": self.battery.soc,
+            "gpu_temp_c": self._hottest_gpu_c(),
+            "radiator_temp_c": self.thermal.radiator_k - KELVIN,
+            "loop_temp_c": self.thermal.loop_k - KELVIN,
+            "unserved_power_w": self._flows.unserved_w,
+        }
+        kinds = {
+            "raised": EventKind.ALARM_RAISED,
+            "escalated": EventKind.ALARM_ESCALATED,
+            "downgraded": EventKind.ALARM_DOWNGRADED,
+            "cleared": EventKind.ALARM_CLEARED,
+            "unshelved": EventKind.ALARM_UNSHELVED,
+        }
+        for transition in self.alarm_board.evaluate(time_s, values):
+            alarm = transition.alarm
+            value = f"{alarm.value:.3g}{alarm.unit and ' ' + alarm.unit}"
+            limit = f"{alarm.limit:.3g}{alarm.unit and ' ' + alarm.unit}"
+            text = {
+                "raised": f"{alarm.severity.upper()} {alarm.quantity} = {value} (limit {limit})",
+                "escalated": f"escalated to RED: {alarm.quantity} = {value} (limit {limit})",
+                "downgraded": f"back to YELLOW: {alarm.quantity} = {value}",
+                "cleared": f"cleared: {alarm.quantity} = {value}",
+                "unshelved": "shelving expired",
+            }[transition.change]
+            self._record_alarm(kinds[transition.change], alarm, text, time_s)
+
+    def _hottest_gpu_c(self) -> np.ndarray:
+        """Hottest real GPU per satellite, °C; skips the per-satellite reduction while the whole fleet is
+        far below the GPU limits (the common case at scale)."""
+        limit = self.alarm_board.limits["gpu_temp_c"]
+        thresholds = [v for v in (limit.yellow_high, limit.red_high) if v is not None]
+        junction = self.thermal.junction_k
+        if junction.size == 0:
+            return np.full(len(self.satellite_ids), -273.15)
+        if thresholds and not self.alarm_board.levels["gpu_temp_c"].any():
+            if float(junction.max()) - KELVIN < min(thresholds) - limit.deadband - 1.0:
+                return np.full(len(self.satellite_ids), float(junction.max()) - KELVIN)
+        return np.where(self.hw.gpu_present, junction, -np.inf).max(axis=1) - KELVIN
+
+    def _record_alarm(self, kind: EventKind, alarm: Alarm, text: str, time_s: float | None = None) -> None:
+        severity = Severity.CRITICAL if alarm.severity == "red" and kind in (EventKind.ALARM_RAISED, EventKind.ALARM_ESCALATED) else (
+            Severity.WARNING if kind in (EventKind.ALARM_RAISED, EventKind.ALARM_ESCALATED) else Severity.INFO
+        )
+        self._record(
+            Event(self.time_s if time_s is None else time_s, kind, severity, alarm.satellite,
+                  f"{alarm.satellite} alarm {alarm.id}: {text}", value=alarm.value, alarm_id=alarm.id)
+        )
 
     def _check_finite(self, time_s: float) -> None:
         """Cheap guard (a few sums per step): name the satellites whose state is no longer finite."""

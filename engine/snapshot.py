@@ -64,6 +64,8 @@ class FleetSnapshot:
     best_elevation_deg: np.ndarray
     """Elevation above the best-placed station's horizon (negative when below it)."""
     orbit_error: np.ndarray
+    alarm_level: np.ndarray
+    """Worst telemetry-limit level per satellite now: 0 normal, 1 yellow, 2 red."""
 
     @property
     def satellite_count(self) -> int:

@@ -304,6 +304,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         shells=tuple(model.shell),
         workload=model.workload,
         power_policy=model.power_policy,
+        limits=model.limits,
         source=path,
     )
 

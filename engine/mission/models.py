@@ -266,6 +266,60 @@ class PowerPolicy(_Strict):
         return self
 
 
+class Limit(_Strict):
+    """Yellow and red limits of one telemetry quantity (in its unit), and the deadband to clear."""
+
+    yellow_low: Optional[float] = None
+    red_low: Optional[float] = None
+    yellow_high: Optional[float] = None
+    red_high: Optional[float] = None
+    deadband: Annotated[float, Field(ge=0)] = 0.0
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Limit":
+        ordered = [v for v in (self.red_low, self.yellow_low, self.yellow_high, self.red_high) if v is not None]
+        if self.enabled and not ordered:
+            raise ValueError("an enabled limit needs at least one of yellow_low, red_low, yellow_high, red_high")
+        if any(b <= a for a, b in zip(ordered, ordered[1:])):
+            raise ValueError("limits must satisfy red_low < yellow_low < yellow_high < red_high")
+        return self
+
+
+DEFAULT_LIMITS: dict[str, dict[str, float]] = {
+    "battery_soc": {"yellow_low": 0.35, "red_low": 0.25, "deadband": 0.05},
+    "gpu_temp_c": {"yellow_high": 85.0, "red_high": 92.0, "deadband": 3.0},
+    "radiator_temp_c": {"red_low": -60.0, "yellow_low": -40.0, "yellow_high": 60.0, "red_high": 80.0, "deadband": 3.0},
+    "loop_temp_c": {"red_low": -5.0, "yellow_low": 2.0, "yellow_high": 50.0, "red_high": 60.0, "deadband": 2.0},
+    "unserved_power_w": {"red_high": 0.5, "deadband": 0.0},
+}
+
+
+class Limits(_Strict):
+    """``[limits.<quantity>]``: telemetry limits; a table given in the file overrides only the keys it sets.
+
+    Quantities: battery_soc (fraction), gpu_temp_c (hottest GPU junction), radiator_temp_c, loop_temp_c,
+    unserved_power_w (load the PCDU could not serve)."""
+
+    battery_soc: Limit = Limit(**DEFAULT_LIMITS["battery_soc"])
+    gpu_temp_c: Limit = Limit(**DEFAULT_LIMITS["gpu_temp_c"])
+    radiator_temp_c: Limit = Limit(**DEFAULT_LIMITS["radiator_temp_c"])
+    loop_temp_c: Limit = Limit(**DEFAULT_LIMITS["loop_temp_c"])
+    unserved_power_w: Limit = Limit(**DEFAULT_LIMITS["unserved_power_w"])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, defaults in DEFAULT_LIMITS.items():
+            given = data.get(name)
+            if isinstance(given, dict):
+                merged[name] = {**defaults, **given}
+        return merged
+
+
 class MissionFile(_Strict):
     """A whole mission document, after its includes are merged in."""
 
@@ -276,6 +330,7 @@ class MissionFile(_Strict):
     ground_station: list[GroundStation] = []
     workload: Workload = Workload()
     power_policy: PowerPolicy = PowerPolicy()
+    limits: Limits = Limits()
 
     @model_validator(mode="after")
     def _has_satellites(self) -> "MissionFile":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from engine.mission.models import GroundStation, Hardware, MissionSection, PowerPolicy, Shell, Workload
+from engine.mission.models import GroundStation, Hardware, Limits, MissionSection, PowerPolicy, Shell, Workload
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,6 +33,7 @@ class MissionSpec:
     shells: tuple[Shell, ...]
     workload: Workload
     power_policy: PowerPolicy
+    limits: Limits = Limits()
     source: Path | None = None
 
     @property
