@@ -76,6 +76,7 @@ def run_summary(report: dict[str, Any], wall_s: float) -> Group:
         ("GPU-hours delivered / installed", f"{fleet['gpu_hours_delivered']:,.1f} / {fleet['gpu_hours_installed']:,.1f}"),
         ("safe-mode hours", f"{fleet['safe_mode_hours']:,.2f}"),
         ("ground contacts", f"{fleet['contacts']:,}"),
+        ("alarms raised / active at end", f"{report['alarms']['raised']:,} / {report['alarms']['active_at_end']:,}"),
     ]
     for name, value in rows:
         figures.add_row(name, value)
