@@ -1,0 +1,147 @@
+"""The driver: the one owner of the simulation in the console. It turns wall-clock time into engine steps.
+
+The console asks it to ``advance(wall_dt_s)`` once per frame (tests call it with explicit values: no
+timers inside). Pause, speed and "run until the next event of a kind" live here, not in the engine,
+which has no wall clock. Each frame does at most a bounded amount of stepping, so at high speed the
+screen keeps refreshing and keys are handled between frames; if the engine cannot keep up, simulated
+time simply runs slower than asked and the frame says so (``lagging``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from engine import Event, EventKind, FleetSnapshot, Simulation
+from engine.commands import Command
+
+SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3000, 6000, 10000, math.inf)
+"""Selectable speeds in simulated seconds per wall second; inf runs as fast as the frame budget allows."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What one ``advance`` produced: the newest snapshot and every event since the previous frame."""
+
+    snapshot: FleetSnapshot
+    events: tuple[Event, ...]
+    steps: int
+    paused: bool
+    speed: float
+    lagging: bool
+    """True when the step budget ran out before simulated time caught up with the requested speed."""
+    seeking: EventKind | None = None
+    found: Event | None = None
+    """The event a seek stopped on (the driver pauses there)."""
+
+
+@dataclass
+class Driver:
+    """Pause/resume, single step, speed and seek over one Simulation."""
+
+    sim: Simulation
+    speed_index: int = SPEEDS.index(60)
+    paused: bool = True
+    max_steps_per_frame: int = 2000
+    max_frame_work_s: float = 0.05
+    """Wall time one frame may spend stepping; keeps the UI responsive at any speed."""
+    _debt_s: float = 0.0
+    _seeking: EventKind | None = None
+    _pending: list[Event] = field(default_factory=list)
+
+    @property
+    def speed(self) -> float:
+        return SPEEDS[self.speed_index]
+
+    @property
+    def seeking(self) -> EventKind | None:
+        return self._seeking
+
+    # --------------------------------------------------------------------------------------- controls
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume; returns the new paused state."""
+        self.paused = not self.paused
+        self._debt_s = 0.0
+        if self.paused:
+            self._seeking = None
+        return self.paused
+
+    def faster(self) -> float:
+        self.speed_index = min(self.speed_index + 1, len(SPEEDS) - 1)
+        self._debt_s = 0.0
+        return self.speed
+
+    def slower(self) -> float:
+        self.speed_index = max(self.speed_index - 1, 0)
+        self._debt_s = 0.0
+        return self.speed
+
+    def step_once(self) -> Frame:
+        """One engine step while paused (or pause first): the '.' key."""
+        self.paused = True
+        self._seeking = None
+        self.sim.step()
+        return self._frame(steps=1, lagging=False)
+
+    def seek(self, kind: EventKind) -> None:
+        """Run as fast as the frame budget allows until the next event of `kind`, then pause there."""
+        self._seeking = kind
+        self.paused = False
+        self._debt_s = 0.0
+
+    def apply(self, command: Command) -> None:
+        """Hand an operator command to the engine (CommandError propagates with the reason)."""
+        self.sim.apply(command)
+
+    # -------------------------------------------------------------------------------------------- frames
+
+    def advance(self, wall_dt_s: float, clock=time.perf_counter) -> Frame:
+        """Step the simulation for a frame that lasted `wall_dt_s` seconds of wall time."""
+        if self.paused:
+            return self._frame(steps=0, lagging=False)
+        started = clock()
+        steps = 0
+        if self._seeking is not None or math.isinf(self.speed):
+            budget_steps = self.max_steps_per_frame
+        else:
+            self._debt_s += max(wall_dt_s, 0.0) * self.speed
+            budget_steps = min(int(self._debt_s / self.sim.step_s), self.max_steps_per_frame)
+        found: Event | None = None
+        while steps < budget_steps:
+            self.sim.step()
+            steps += 1
+            if self._seeking is not None:
+                new = self.sim.drain_events()
+                self._pending.extend(new)
+                found = next((event for event in new if event.kind == self._seeking), None)
+                if found is not None:
+                    break
+            if steps % 16 == 0 and clock() - started > self.max_frame_work_s:
+                break
+        lagging = False
+        if self._seeking is None and not math.isinf(self.speed):
+            self._debt_s -= steps * self.sim.step_s
+            lagging = self._debt_s >= self.sim.step_s
+            # Do not let an unpayable debt build up: show lag, keep the clock moving at what the engine manages.
+            self._debt_s = min(self._debt_s, self.sim.step_s)
+        seeking = self._seeking
+        if found is not None:
+            self.paused = True
+            self._seeking = None
+        return self._frame(steps=steps, lagging=lagging, seeking=seeking, found=found)
+
+    def _frame(self, steps: int, lagging: bool, seeking: EventKind | None = None, found: Event | None = None) -> Frame:
+        events = tuple(self._pending) + tuple(self.sim.drain_events())
+        self._pending = []
+        return Frame(
+            snapshot=self.sim.snapshot(),
+            events=events,
+            steps=steps,
+            paused=self.paused,
+            speed=self.speed,
+            lagging=lagging,
+            seeking=seeking,
+            found=found,
+        )

@@ -1,0 +1,73 @@
+"""The console driver: pause, step, speed, frame budgets and seeking, driven with explicit wall time."""
+
+from __future__ import annotations
+
+import math
+
+from console.driver import SPEEDS, Driver
+from engine import EventKind, Simulation
+
+
+def frozen_clock() -> float:
+    return 0.0  # the per-frame wall-time budget never runs out: tests count steps, not seconds
+
+
+def test_paused_by_default_and_resume_runs_at_the_selected_speed(small_spec):
+    driver = Driver(Simulation(small_spec))
+    assert driver.paused and driver.speed == 60
+    frame = driver.advance(1.0, clock=frozen_clock)
+    assert frame.steps == 0 and frame.snapshot.time_s == 0.0
+    driver.toggle_pause()
+    frame = driver.advance(0.5, clock=frozen_clock)  # 0.5 s of wall time at 60x = 30 s = 3 steps of 10 s
+    assert frame.steps == 3 and frame.snapshot.time_s == 30.0 and not frame.lagging
+    frame = driver.advance(0.1, clock=frozen_clock)  # 6 s owed: less than a step, carried to the next frame
+    assert frame.steps == 0
+    frame = driver.advance(0.1, clock=frozen_clock)
+    assert frame.steps == 1 and frame.snapshot.time_s == 40.0
+
+
+def test_speed_steps_through_the_table_and_stops_at_its_ends(small_spec):
+    driver = Driver(Simulation(small_spec))
+    for _ in range(30):
+        driver.faster()
+    assert math.isinf(driver.speed)
+    for _ in range(30):
+        driver.slower()
+    assert driver.speed == SPEEDS[0] == 1
+
+
+def test_single_step_pauses_and_advances_exactly_one_step(small_spec):
+    driver = Driver(Simulation(small_spec))
+    driver.toggle_pause()
+    frame = driver.step_once()
+    assert frame.paused and frame.steps == 1 and frame.snapshot.step_index == 1
+
+
+def test_frame_budget_bounds_work_and_reports_lag_without_piling_up_debt(small_spec):
+    driver = Driver(Simulation(small_spec), max_steps_per_frame=10)
+    driver.speed_index = SPEEDS.index(10000)
+    driver.toggle_pause()
+    frame = driver.advance(1.0, clock=frozen_clock)  # asks for 1,000 steps
+    assert frame.steps == 10 and frame.lagging
+    frame = driver.advance(0.001, clock=frozen_clock)  # at most one step carried over + 10 s new: the unpaid 9,900 s were dropped
+    assert frame.steps == 2
+
+
+def test_seek_stops_on_the_next_event_of_that_kind_and_loses_no_events(small_spec):
+    driver = Driver(Simulation(small_spec), max_steps_per_frame=25)
+    reference = Simulation(small_spec)
+    driver.seek(EventKind.ECLIPSE_ENTRY)
+    delivered = []
+    for _ in range(100):
+        frame = driver.advance(0.05, clock=frozen_clock)
+        delivered.extend(frame.events)
+        if frame.found is not None:
+            break
+    assert frame.found is not None and frame.found.kind == EventKind.ECLIPSE_ENTRY
+    assert driver.paused and driver.seeking is None
+    assert frame.found in frame.events
+    assert frame.found.time_s <= frame.snapshot.time_s < frame.found.time_s + small_spec.step_s
+    reference.run_until(frame.snapshot.time_s)
+    assert delivered == reference.drain_events()
+    earlier_entries = [e for e in delivered if e.kind == EventKind.ECLIPSE_ENTRY and e is not frame.found]
+    assert all(e.time_s >= frame.found.time_s for e in earlier_entries)  # nothing skipped before it
