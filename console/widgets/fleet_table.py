@@ -32,14 +32,14 @@ class Column:
 
 
 COLUMNS = (
-    Column("satellite", 12, "<"),
+    Column("satellite", 10, "<"),
     Column("sun", 4, "<"),
     Column("SoC", 5),
     Column("net W", 7),
     Column("rad °C", 7),
     Column("GPU °C", 7),
     Column("GPUs", 6),
-    Column("contact", 14, "<"),
+    Column("contact", 12, "<"),
     Column("shed", 5, "<"),
     Column("alarm", 6, "<"),
 )
