@@ -55,9 +55,8 @@ def test_array_output_matches_the_reference_formula(write_mission, sun_cosine):
     )
     # The array temperature in the snapshot is the end-of-step value; the step used the start-of-step one.
     assert snap.sunlit.any() and (~snap.sunlit).any()
-    assert np.all(snap.solar_available_w[~snap.sunlit] < 1e-9 + expected[~snap.sunlit] + 1)
-    lit = snap.sunlit & (snap.illumination == 1.0)
-    assert np.allclose(snap.solar_available_w[lit], expected[lit], rtol=0.01)
+    # 1 % covers the array temperature moving within the step; 1 W covers shadowed satellites (ν ≈ 0).
+    assert np.allclose(snap.solar_available_w, expected, rtol=0.01, atol=1.0)
     assert np.all(snap.solar_power_w <= snap.solar_available_w + 1e-9)
 
 
