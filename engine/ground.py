@@ -38,6 +38,7 @@ class GroundNetwork:
         lat = np.array([s.lat_deg for s in stations], dtype=float)
         lon = np.array([s.lon_deg for s in stations], dtype=float)
         alt_km = np.array([s.alt_m for s in stations], dtype=float) / 1000.0
+        self.lat_deg, self.lon_deg = lat, lon
         self.positions_km = ecef_from_geodetic(lat, lon, alt_km).reshape(-1, 3)
         self.up = local_up(lat, lon).reshape(-1, 3)
         self.min_elevation_deg = np.array([s.min_elevation_deg for s in stations], dtype=float)

@@ -25,6 +25,7 @@ from engine.ephemeris import MissionClock, SunEphemeris
 from engine.events import Event, EventKind, Severity
 from engine.fleet import FleetHardware
 from engine.frames import geodetic_from_ecef, rotation_teme_to_ecef
+from engine.history import SatelliteHistory, TelemetryHistory
 from engine.ground import ContactTracker, GroundNetwork, Pass, predict_passes
 from engine.gpus import GpuDemand, GpuState, per_satellite_sum
 from engine.mission.spec import MissionSpec
@@ -33,6 +34,7 @@ from engine.snapshot import FleetSnapshot, frozen
 from engine.statistics import RunStatistics
 from engine.sunlight import SUNLIT_THRESHOLD, illumination_fraction, solar_flux_w_m2, subsolar_cosine
 from engine.thermal import ThermalState, vertical_plate_view_factor
+from engine.tracks import GroundTrackPath, SunlightForecast, forecast_sunlight, ground_track
 
 
 class EngineStateError(RuntimeError):
@@ -62,6 +64,7 @@ class Simulation:
         self.hw = FleetHardware(spec.satellites)
         self.network = GroundNetwork(spec.ground_stations)
         self.contacts = ContactTracker(self.network, len(self.satellite_ids))
+        self._station_lat, self._station_lon = frozen(self.network.lat_deg), frozen(self.network.lon_deg)
         self.battery = Battery(self.hw)
         self.thermal = ThermalState(self.hw)
         self.gpus = GpuState(self.hw)
@@ -88,6 +91,8 @@ class Simulation:
         self._gpu_installed = self.hw.gpu_count.astype(float)
         self._throttled_count = np.zeros(n, dtype=np.int64)
         self.statistics.observe_state(self.battery.soc, self.thermal.junction_k, self.thermal.radiator_k)
+        self.telemetry_history = TelemetryHistory(n)
+        self._record_history(0.0)
 
     # ------------------------------------------------------------------------------------------- stepping
 
@@ -159,6 +164,8 @@ class Simulation:
         self._check_finite(new_time)
         self.time_s = new_time
         self.step_index += 1
+        if self.telemetry_history.due(new_time):
+            self._record_history(new_time)
 
     def run_until(self, time_s: float) -> None:
         """Step until the mission time reaches `time_s` (the last step is shortened to land on it)."""
@@ -234,6 +241,8 @@ class Simulation:
             step_index=self.step_index,
             satellite_ids=self.satellite_ids,
             station_ids=self.network.ids,
+            station_lat_deg=self._station_lat,
+            station_lon_deg=self._station_lon,
             lat_deg=frozen(lat),
             lon_deg=frozen(lon),
             alt_km=frozen(alt),
@@ -244,6 +253,9 @@ class Simulation:
             solar_available_w=frozen(flows.solar_available_w),
             solar_power_w=frozen(flows.solar_used_w),
             load_power_w=frozen(flows.load_w),
+            bus_power_w=frozen(flows.bus_w),
+            gpu_total_power_w=frozen(flows.gpu_w),
+            heater_power_w=frozen(flows.heater_w),
             battery_net_w=frozen(flows.net_w),
             battery_soc=frozen(self.battery.soc),
             battery_energy_kwh=frozen(self.battery.energy_j / 3.6e6),
@@ -293,6 +305,49 @@ class Simulation:
                 )
             )
         return result
+
+    def ground_track(self, satellite_id: str, before_s: float = 2700.0, after_s: float = 5400.0, step_s: float = 30.0) -> GroundTrackPath:
+        """The satellite's sub-satellite points from `before_s` ago to `after_s` ahead (a forecast: the fleet
+        state is untouched)."""
+        satrec = self._satrecs[self._satellite_index(satellite_id)]
+        return ground_track(satrec, satellite_id, self.clock, self.time_s - before_s, self.time_s + after_s, step_s)
+
+    def forecast_sunlight(self, satellite_id: str, horizon_s: float = 4 * 3600.0) -> SunlightForecast:
+        """When the satellite next enters and leaves eclipse, looking `horizon_s` ahead."""
+        satrec = self._satrecs[self._satellite_index(satellite_id)]
+        return forecast_sunlight(satrec, satellite_id, self.clock, self.sun, self.time_s, horizon_s)
+
+    def history(self, satellite_id: str) -> SatelliteHistory:
+        """Recent telemetry of one satellite (``engine.history.CHANNELS``), sampled every minute, oldest first."""
+        return self.telemetry_history.satellite(self._satellite_index(satellite_id), satellite_id)
+
+    def _record_history(self, time_s: float) -> None:
+        junction = self.thermal.junction_k
+        if junction.size:
+            hottest = np.where(self.hw.gpu_present, junction, -np.inf).max(axis=1) - KELVIN
+            hottest = np.where(np.isfinite(hottest), hottest, np.nan)
+        else:
+            hottest = np.full(len(self.satellite_ids), np.nan)
+        best_sin = self._sin_elevation.max(axis=1) if self.network.count else np.full(len(self.satellite_ids), np.nan)
+        self.telemetry_history.record(
+            time_s,
+            {
+                "battery_soc": self.battery.soc,
+                "battery_net_w": self._flows.net_w,
+                "solar_power_w": self._flows.solar_used_w,
+                "load_power_w": self._flows.load_w,
+                "radiator_temp_c": self.thermal.radiator_k - KELVIN,
+                "loop_temp_c": self.thermal.loop_k - KELVIN,
+                "hottest_gpu_c": hottest,
+                "best_elevation_deg": np.degrees(np.arcsin(np.clip(best_sin, -1.0, 1.0))),
+            },
+        )
+
+    def _satellite_index(self, satellite_id: str) -> int:
+        try:
+            return self._index[satellite_id]
+        except KeyError:
+            raise KeyError(f"unknown satellite id {satellite_id!r}") from None
 
     def tle(self, satellite_id: str) -> tuple[str, str]:
         """The two element lines propagated for a satellite."""

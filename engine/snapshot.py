@@ -26,6 +26,8 @@ class FleetSnapshot:
     step_index: int
     satellite_ids: tuple[str, ...]
     station_ids: tuple[str, ...]
+    station_lat_deg: np.ndarray
+    station_lon_deg: np.ndarray
     # orbit and sunlight
     lat_deg: np.ndarray
     lon_deg: np.ndarray
@@ -40,6 +42,10 @@ class FleetSnapshot:
     solar_power_w: np.ndarray
     """What the array delivers to the bus now."""
     load_power_w: np.ndarray
+    """Everything the PCDU delivered: bus + GPUs + heaters."""
+    bus_power_w: np.ndarray
+    gpu_total_power_w: np.ndarray
+    heater_power_w: np.ndarray
     battery_net_w: np.ndarray
     battery_soc: np.ndarray
     battery_energy_kwh: np.ndarray

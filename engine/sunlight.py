@@ -16,10 +16,15 @@ SUNLIT_THRESHOLD = 0.5
 
 
 def illumination_fraction(positions_km: np.ndarray, sun_km: np.ndarray, radius_km: np.ndarray | None = None) -> np.ndarray:
-    """Visible fraction of the solar disc, shape (N,), for (N, 3) positions and the (3,) Sun, same frame."""
+    """Visible fraction of the solar disc, shape (N,), for (N, 3) positions and the Sun in the same frame:
+    one (3,) vector for all of them, or (N, 3) (one Sun per position, e.g. one satellite at N times)."""
     r2 = np.einsum("ij,ij->i", positions_km, positions_km) if radius_km is None else radius_km * radius_km
-    r_dot_s = positions_km @ sun_km
-    s2 = float(sun_km @ sun_km)
+    if sun_km.ndim == 2:
+        r_dot_s = np.einsum("ij,ij->i", positions_km, sun_km)
+        s2 = np.einsum("ij,ij->i", sun_km, sun_km)
+    else:
+        r_dot_s = positions_km @ sun_km
+        s2 = float(sun_km @ sun_km)
     to_sun2 = r2 - 2.0 * r_dot_s + s2  # |sun - r|²
     distance_sun = np.sqrt(to_sun2)
     distance_earth = np.sqrt(r2)
