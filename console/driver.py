@@ -10,11 +10,18 @@ time simply runs slower than asked and the frame says so (``lagging``).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
-from engine import Event, EventKind, FleetSnapshot, Simulation
+from engine import Event, EventKind, FleetSnapshot, Pass, Simulation
+from engine.alarms import Alarm
 from engine.commands import Command
+from engine.history import SatelliteHistory
+from engine.tracks import GroundTrackPath, SunlightForecast
+
+SEEK_LIMIT_S = 2 * 86400.0
+"""A seek that finds nothing within this much mission time gives up (and pauses) instead of running forever."""
 
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3000, 6000, 10000, math.inf)
 """Selectable speeds in simulated seconds per wall second; inf runs as fast as the frame budget allows."""
@@ -34,11 +41,17 @@ class Frame:
     seeking: EventKind | None = None
     found: Event | None = None
     """The event a seek stopped on (the driver pauses there)."""
+    seek_gave_up: bool = False
+    """The seek ran SEEK_LIMIT_S of mission time without finding its event and paused."""
 
 
 @dataclass
 class Driver:
-    """Pause/resume, single step, speed and seek over one Simulation."""
+    """Pause/resume, single step, speed and seek over one Simulation.
+
+    Thread-safe: every call that touches the simulation holds one lock, so the console may step in a worker
+    thread while the UI thread applies an operator command (it waits at most one frame's work).
+    """
 
     sim: Simulation
     speed_index: int = SPEEDS.index(60)
@@ -48,7 +61,10 @@ class Driver:
     """Wall time one frame may spend stepping; keeps the UI responsive at any speed."""
     _debt_s: float = 0.0
     _seeking: EventKind | None = None
+    _seek_satellite: str | None = None
+    _seek_started_s: float = 0.0
     _pending: list[Event] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def speed(self) -> float:
@@ -58,10 +74,15 @@ class Driver:
     def seeking(self) -> EventKind | None:
         return self._seeking
 
+    @property
+    def seek_satellite(self) -> str | None:
+        """The satellite a seek waits for (None: any satellite)."""
+        return self._seek_satellite
+
     # --------------------------------------------------------------------------------------- controls
 
     def toggle_pause(self) -> bool:
-        """Pause or resume; returns the new paused state."""
+        """Pause or resume (resuming cancels nothing; pausing cancels a seek); returns the new paused state."""
         self.paused = not self.paused
         self._debt_s = 0.0
         if self.paused:
@@ -80,25 +101,64 @@ class Driver:
 
     def step_once(self) -> Frame:
         """One engine step while paused (or pause first): the '.' key."""
-        self.paused = True
-        self._seeking = None
-        self.sim.step()
-        return self._frame(steps=1, lagging=False)
+        with self.lock:
+            self.paused = True
+            self._seeking = None
+            self.sim.step()
+            return self._frame(steps=1, lagging=False)
 
-    def seek(self, kind: EventKind) -> None:
-        """Run as fast as the frame budget allows until the next event of `kind`, then pause there."""
+    def seek(self, kind: EventKind, satellite: str | None = None) -> None:
+        """Run as fast as the frame budget allows until the next event of `kind` (for `satellite`, or any
+        satellite when None), then pause there. Gives up after SEEK_LIMIT_S of mission time."""
+        if satellite is not None and satellite not in self.sim.satellite_ids:
+            raise KeyError(f"unknown satellite {satellite!r}")
         self._seeking = kind
+        self._seek_satellite = satellite
+        self._seek_started_s = self.sim.time_s
         self.paused = False
         self._debt_s = 0.0
 
     def apply(self, command: Command) -> None:
         """Hand an operator command to the engine (CommandError propagates with the reason)."""
-        self.sim.apply(command)
+        with self.lock:
+            self.sim.apply(command)
+
+    def snapshot_frame(self) -> Frame:
+        """The current state as a frame without stepping (after a command, or to redraw while paused)."""
+        with self.lock:
+            return self._frame(steps=0, lagging=False)
+
+    # ----------------------------------------------------------------------- forecasts for the detail view
+
+    def alarms(self) -> list[Alarm]:
+        """Every alarm of the run (active and cleared), as frozen copies."""
+        with self.lock:
+            return self.sim.alarms(active_only=False)
+
+    def history(self, satellite_id: str) -> SatelliteHistory:
+        with self.lock:
+            return self.sim.history(satellite_id)
+
+    def forecast_sunlight(self, satellite_id: str) -> SunlightForecast:
+        with self.lock:
+            return self.sim.forecast_sunlight(satellite_id)
+
+    def predict_passes(self, satellite_id: str, horizon_s: float = 12 * 3600.0) -> list[Pass]:
+        with self.lock:
+            return self.sim.predict_passes([satellite_id], horizon_s=horizon_s)
+
+    def ground_track(self, satellite_id: str) -> GroundTrackPath:
+        with self.lock:
+            return self.sim.ground_track(satellite_id)
 
     # -------------------------------------------------------------------------------------------- frames
 
     def advance(self, wall_dt_s: float, clock=time.perf_counter) -> Frame:
         """Step the simulation for a frame that lasted `wall_dt_s` seconds of wall time."""
+        with self.lock:
+            return self._advance(wall_dt_s, clock)
+
+    def _advance(self, wall_dt_s: float, clock) -> Frame:
         if self.paused:
             return self._frame(steps=0, lagging=False)
         started = clock()
@@ -115,8 +175,10 @@ class Driver:
             if self._seeking is not None:
                 new = self.sim.drain_events()
                 self._pending.extend(new)
-                found = next((event for event in new if event.kind == self._seeking), None)
+                found = next((event for event in new if self._is_sought(event)), None)
                 if found is not None:
+                    break
+                if self.sim.time_s - self._seek_started_s >= SEEK_LIMIT_S:
                     break
             if steps % 16 == 0 and clock() - started > self.max_frame_work_s:
                 break
@@ -127,12 +189,18 @@ class Driver:
             # Do not let an unpayable debt build up: show lag, keep the clock moving at what the engine manages.
             self._debt_s = min(self._debt_s, self.sim.step_s)
         seeking = self._seeking
-        if found is not None:
+        gave_up = seeking is not None and found is None and self.sim.time_s - self._seek_started_s >= SEEK_LIMIT_S
+        if found is not None or gave_up:
             self.paused = True
             self._seeking = None
-        return self._frame(steps=steps, lagging=lagging, seeking=seeking, found=found)
+        return self._frame(steps=steps, lagging=lagging, seeking=seeking, found=found, gave_up=gave_up)
 
-    def _frame(self, steps: int, lagging: bool, seeking: EventKind | None = None, found: Event | None = None) -> Frame:
+    def _is_sought(self, event: Event) -> bool:
+        return event.kind == self._seeking and (self._seek_satellite is None or event.satellite == self._seek_satellite)
+
+    def _frame(
+        self, steps: int, lagging: bool, seeking: EventKind | None = None, found: Event | None = None, gave_up: bool = False
+    ) -> Frame:
         events = tuple(self._pending) + tuple(self.sim.drain_events())
         self._pending = []
         return Frame(
@@ -144,4 +212,5 @@ class Driver:
             lagging=lagging,
             seeking=seeking,
             found=found,
+            seek_gave_up=gave_up,
         )

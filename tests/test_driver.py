@@ -71,3 +71,28 @@ def test_seek_stops_on_the_next_event_of_that_kind_and_loses_no_events(small_spe
     assert delivered == reference.drain_events()
     earlier_entries = [e for e in delivered if e.kind == EventKind.ECLIPSE_ENTRY and e is not frame.found]
     assert all(e.time_s >= frame.found.time_s for e in earlier_entries)  # nothing skipped before it
+
+
+def test_seek_for_one_satellite_ignores_the_others(small_spec):
+    driver = Driver(Simulation(small_spec), max_steps_per_frame=50)
+    target = small_spec.satellites[-1].id
+    driver.seek(EventKind.ECLIPSE_ENTRY, satellite=target)
+    others = []
+    for _ in range(200):
+        frame = driver.advance(0.05, clock=frozen_clock)
+        others.extend(e for e in frame.events if e.kind == EventKind.ECLIPSE_ENTRY and e.satellite != target)
+        if frame.found is not None:
+            break
+    assert frame.found is not None and frame.found.satellite == target and driver.paused
+    assert others, "other satellites entered eclipse first and did not stop the seek"
+
+
+def test_seek_gives_up_after_the_limit_and_pauses(small_spec, monkeypatch):
+    import console.driver as driver_module
+
+    monkeypatch.setattr(driver_module, "SEEK_LIMIT_S", 600.0)
+    driver = Driver(Simulation(small_spec), max_steps_per_frame=1000)
+    driver.seek(EventKind.SAFE_MODE_ENTRY)  # never happens in a healthy fleet
+    frame = driver.advance(0.05, clock=frozen_clock)
+    assert frame.seek_gave_up and frame.found is None and driver.paused and driver.seeking is None
+    assert 600.0 <= frame.snapshot.time_s < 600.0 + small_spec.step_s + 1e-9

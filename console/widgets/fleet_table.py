@@ -39,12 +39,14 @@ COLUMNS = (
     Column("rad °C", 7),
     Column("GPU °C", 7),
     Column("GPUs", 6),
-    Column("contact", 12, "<"),
+    Column("contact", 11, "<"),
     Column("shed", 5, "<"),
     Column("alarm", 6, "<"),
 )
 
 SORT_KEYS = ("worst", "id", "soc", "gpu_temp", "radiator")
+SORT_MARKS = {"worst": ("alarm", "▾"), "id": ("satellite", "▴"), "soc": ("SoC", "▴"), "gpu_temp": ("GPU °C", "▾"), "radiator": ("rad °C", "▾")}
+"""Which column header carries the sort mark, and the direction (▾ worst/highest first, ▴ lowest first)."""
 
 
 class FleetTable(ScrollView, can_focus=True):
@@ -62,6 +64,7 @@ class FleetTable(ScrollView, can_focus=True):
     FleetTable {
         height: 1fr;
         background: $surface;
+        scrollbar-size-vertical: 1;
     }
     FleetTable > .fleet-table--header { background: $panel; color: $text; text-style: bold; }
     FleetTable > .fleet-table--cursor { background: $accent 40%; }
@@ -211,7 +214,12 @@ class FleetTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         scroll_x = int(self.scroll_offset.x)
         if y == 0:
-            text = " ".join(_cell(column.title, column) for column in COLUMNS)
+            sorted_title, mark = SORT_MARKS[self.sort_key]
+            titles = [
+                (column.title + mark if column.align == "<" else mark + column.title) if column.title == sorted_title else column.title
+                for column in COLUMNS
+            ]
+            text = " ".join(_cell(title, column) for title, column in zip(titles, COLUMNS))
             return Strip([Segment(text, self.get_component_rich_style("fleet-table--header"))]).crop(scroll_x, scroll_x + width).extend_cell_length(width, self.get_component_rich_style("fleet-table--header"))
         row = int(self.scroll_offset.y) + y - 1
         if self._snapshot is None or row >= len(self._order):
