@@ -16,7 +16,7 @@ from engine.durations import format_clock, format_duration, parse_duration
 from engine.mission import MissionError, bundled_missions_dir, load_mission
 from engine.mission.models import MissionSection
 
-SUBCOMMANDS = ("run", "validate", "missions")
+SUBCOMMANDS = ("run", "validate", "missions", "show")
 DEFAULT_MISSION = "sandbox"
 
 
@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("missions", nargs="+", help="mission file paths or bundled mission ids")
 
     commands.add_parser("missions", help="list the bundled mission library")
+
+    show = commands.add_parser("show", help="print a mission's summary (fleet, hardware, stations) without running it")
+    show.add_argument("mission", help="mission file path or bundled mission id")
     return parser
 
 
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_command(options)
     if options.command == "validate":
         return validate_command(options.missions)
+    if options.command == "show":
+        return show_command(options.mission)
     return missions_command()
 
 
@@ -70,9 +75,21 @@ def _print_mission_error(console: Console, error: MissionError) -> None:
         console.print(f"[bold red]error[/] {issue}", markup=True, highlight=False, soft_wrap=True)
 
 
-def open_mission(mission: str) -> int:
-    """Open a mission. Until the live console lands this prints the mission summary."""
-    console = Console()
+def open_mission(mission: str, seed: int | None = None) -> int:
+    """Open a mission in the live console."""
+    try:
+        spec = load_mission(mission)
+    except MissionError as error:
+        _print_mission_error(Console(stderr=True), error)
+        return 1
+    from console.app import MissionControlApp
+
+    MissionControlApp(spec, seed=seed).run()
+    return 0
+
+
+def show_command(mission: str) -> int:
+    """``omc show``: the mission summary."""
     try:
         spec = load_mission(mission)
     except MissionError as error:
@@ -80,11 +97,7 @@ def open_mission(mission: str) -> int:
         return 1
     from console.summary import mission_summary
 
-    console.print(mission_summary(spec))
-    console.print(
-        f"\nThe live console is not built yet. Run it headless with: [bold]omc run {spec.id}[/]",
-        highlight=False,
-    )
+    Console().print(mission_summary(spec))
     return 0
 
 

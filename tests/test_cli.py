@@ -49,9 +49,11 @@ def test_run_refuses_bad_arguments_clearly(write_mission):
     assert "Traceback" not in missing.stderr
 
 
-def test_missions_lists_the_bundled_library_and_omc_opens_the_sandbox(tmp_path):
+def test_missions_lists_the_library_show_prints_a_summary_and_a_bad_mission_is_refused(tmp_path):
     listing = omc("missions", cwd=tmp_path)
     assert listing.returncode == 0 and "sandbox" in listing.stdout
-    opened = omc(cwd=tmp_path)
-    assert opened.returncode == 0
-    assert "Sandbox" in opened.stdout and "svalbard" in opened.stdout
+    shown = omc("show", "sandbox", cwd=tmp_path)
+    assert shown.returncode == 0
+    assert "Sandbox" in shown.stdout and "svalbard" in shown.stdout
+    missing = omc("no-such-mission", cwd=tmp_path)  # opening the console on a bad mission fails before any UI
+    assert missing.returncode == 1 and "no-such-mission" in missing.stderr

@@ -1,0 +1,533 @@
+"""The mission-control console: a Textual app over one driver and its simulation.
+
+Data flow (the boundary of DESIGN.md): key presses and palette entries become driver calls or engine
+commands; the driver steps the engine in a worker thread, bounded per frame; each frame's snapshot,
+events, alarms and the selected satellite's forecasts come back as one ``FrameBundle`` that the UI thread
+hands to the panes. Nothing else touches the simulation.
+
+Time: with ``tick_hz`` set, frames are scheduled one after another (the next one starts when the previous
+one has been drawn, never overlapping). Tests pass ``tick_hz=None`` and drive time with ``advance()``.
+
+Layout: at 150 columns and 32 rows or more every pane is on screen (fleet and alarms on the left; satellite
+detail, map and event log on the right). Smaller terminals show one pane at a time under a view bar; the
+number keys switch panes in both layouts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
+
+
+from console.detail import SatelliteView
+from console.driver import Driver, Frame
+from console.screens.help import HelpScreen
+from console.screens.shelve import ShelveScreen
+from console.widgets.alarm_table import AlarmTable
+from console.widgets.clock_bar import ClockBar, ClockState, alarm_counts, speed_text
+from console.widgets.event_log import EventLog
+from console.widgets.fleet_table import FleetTable
+from console.widgets.ground_track_map import GroundTrackMap
+from console.widgets.satellite_detail import SatelliteDetail
+from console.widgets.view_bar import VIEWS, ViewBar
+from engine import Event, EventKind, MissionSpec, Pass, Simulation
+from engine.alarms import Alarm
+from engine.commands import AcknowledgeAlarm, CommandError, ShelveAlarm, UnshelveAlarm
+from engine.history import SatelliteHistory
+from engine.tracks import GroundTrackPath, SunlightForecast
+
+WIDE_MIN_WIDTH = 150
+WIDE_MIN_HEIGHT = 32
+ALARM_KINDS = frozenset(kind for kind in EventKind if kind.value.startswith("alarm_"))
+TRACK_REFRESH_S = 300.0
+PASS_REFRESH_S = 3600.0
+
+
+@dataclass(frozen=True, eq=False)
+class FrameBundle:
+    """Everything one frame hands from the engine side to the panes."""
+
+    frame: Frame
+    view: SatelliteView | None
+    track: GroundTrackPath | None
+    alarms: list[Alarm] | None
+    """None when no alarm changed since the previous bundle."""
+
+
+class DetailForecasts:
+    """Forecasts of the selected satellite, recomputed only when they go stale (runs on the engine side)."""
+
+    def __init__(self) -> None:
+        self.satellite_id: str | None = None
+        self.sunlight: SunlightForecast | None = None
+        self.passes: tuple[Pass, ...] = ()
+        self.passes_computed_s = float("-inf")
+        self.track: GroundTrackPath | None = None
+        self.track_computed_s = float("-inf")
+
+    def collect(self, driver: Driver, satellite_id: str, now_s: float) -> tuple[SatelliteHistory, GroundTrackPath]:
+        if satellite_id != self.satellite_id:
+            self.satellite_id = satellite_id
+            self.sunlight, self.passes, self.track = None, (), None
+            self.passes_computed_s = self.track_computed_s = float("-inf")
+        if self._sunlight_stale(now_s):
+            self.sunlight = driver.forecast_sunlight(satellite_id)
+        if self._passes_stale(now_s):
+            self.passes = tuple(driver.predict_passes(satellite_id))
+            self.passes_computed_s = now_s
+        if self.track is None or abs(now_s - self.track_computed_s) > TRACK_REFRESH_S:
+            self.track = driver.ground_track(satellite_id)
+            self.track_computed_s = now_s
+        return driver.history(satellite_id), self.track
+
+    def _sunlight_stale(self, now_s: float) -> bool:
+        forecast = self.sunlight
+        if forecast is None or now_s < forecast.from_s:
+            return True
+        boundaries = [t for t in (forecast.next_eclipse_entry_s, forecast.next_eclipse_exit_s) if t is not None]
+        if any(now_s >= t for t in boundaries):
+            return True
+        return now_s > forecast.from_s + 0.5 * forecast.horizon_s
+
+    def _passes_stale(self, now_s: float) -> bool:
+        if now_s < self.passes_computed_s or now_s > self.passes_computed_s + PASS_REFRESH_S:
+            return True
+        for p in self.passes:  # a pass began or ended since the prediction: refresh the countdowns' basis
+            if p.aos_s is not None and self.passes_computed_s < p.aos_s <= now_s:
+                return True
+            if p.los_s is not None and self.passes_computed_s < p.los_s <= now_s:
+                return True
+        return False
+
+
+class MissionControlApp(App[None]):
+    """Live console over one mission."""
+
+    TITLE = "Orbital Mission Control"
+    CSS_PATH = "app.tcss"
+
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause/run", id="sim-pause"),
+        Binding("full_stop", "step", "Step", key_display=".", id="sim-step"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+", id="sim-faster"),
+        Binding("minus", "slower", "Slower", key_display="-", id="sim-slower"),
+        Binding("n", "seek('aos', 'selected')", "Next AOS", id="seek-aos"),
+        Binding("N", "seek('aos', 'any')", "Next AOS (any satellite)", show=False, id="seek-aos-any"),
+        Binding("e", "seek('eclipse', 'selected')", "Next eclipse", show=False, id="seek-eclipse"),
+        Binding("E", "seek('eclipse', 'any')", "Next eclipse (any satellite)", show=False, id="seek-eclipse-any"),
+        Binding("slash", "filter", "Filter", key_display="/", id="fleet-filter"),
+        Binding("1", "view('fleet')", "Fleet view", show=False, id="view-fleet"),
+        Binding("2", "view('detail')", "Satellite view", show=False, id="view-detail"),
+        Binding("3", "view('map')", "Map view", show=False, id="view-map"),
+        Binding("4", "view('alarms')", "Alarms view", show=False, id="view-alarms"),
+        Binding("5", "view('events')", "Event log view", show=False, id="view-events"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+    ]
+    """Console-wide keys; each pane adds its own (see the help screen)."""
+
+    def __init__(self, spec: MissionSpec, *, seed: int | None = None, tick_hz: float | None = 10.0, theme: str = "textual-dark") -> None:
+        super().__init__()
+        self.spec = spec
+        self.driver = Driver(Simulation(spec, seed=seed))
+        self.tick_hz = tick_hz
+        self._theme_name = theme
+        self.selected_id: str | None = None
+        self.current_view = "fleet"
+        self._forecasts = DetailForecasts()
+        self._alarms: list[Alarm] = []
+        self._alarms_dirty = True
+        self._last_tick = time.perf_counter()
+        self._narrow: bool | None = None
+        self._frame_count = 0
+
+    # ------------------------------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield ClockBar(id="clock")
+        yield ViewBar(id="view-bar")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                with Vertical(id="fleet-pane", classes="pane"):
+                    yield FleetTable(id="fleet")
+                    yield Input(placeholder="filter satellites by id (enter: keep, escape: clear)", id="fleet-filter")
+                with Vertical(id="alarms-pane", classes="pane"):
+                    yield AlarmTable(id="alarms")
+            with Vertical(id="right"):
+                yield SatelliteDetail(id="detail-pane", classes="pane")
+                with Vertical(id="map-pane", classes="pane"):
+                    yield GroundTrackMap(id="map")
+                with Vertical(id="events-pane", classes="pane"):
+                    yield EventLog(id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.theme = self._theme_name
+        self.title = self.spec.title
+        self.query_one("#fleet-pane").border_title = "Fleet"
+        self.query_one("#alarms-pane").border_title = "Alarms"
+        self.query_one("#detail-pane").border_title = "Satellite"
+        self.query_one("#map-pane").border_title = "Ground track"
+        self.query_one("#events-pane").border_title = "Events"
+        epoch = self.driver.sim.clock.epoch
+        self.query_one(EventLog).set_epoch(epoch)
+        self.query_one(AlarmTable).set_epoch(epoch)
+        self.query_one("#fleet-filter", Input).display = False
+        self._apply_layout(self.size.width, self.size.height)
+        self.refresh_now()
+        self.query_one(FleetTable).focus()
+        self.query_one(EventLog).add_note(0.0, f"console opened on mission {self.spec.id} (seed {self.driver.sim.seed}), paused")
+        if self.tick_hz:
+            self._last_tick = time.perf_counter()
+            self.set_timer(1.0 / self.tick_hz, self._tick)
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_layout(event.size.width, event.size.height)
+
+    def _apply_layout(self, width: int, height: int) -> None:
+        narrow = width < WIDE_MIN_WIDTH or height < WIDE_MIN_HEIGHT
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self.screen.set_class(narrow, "-narrow")
+        self._show_view(self.current_view)
+
+    @property
+    def narrow(self) -> bool:
+        return bool(self._narrow)
+
+    def _show_view(self, name: str) -> None:
+        self.current_view = name
+        self.query_one(ViewBar).current = name
+        for view in VIEWS:
+            pane = self.query_one(f"#{view.id}-pane")
+            pane.set_class(view.id == name, "-shown")
+        left_shown = name in ("fleet", "alarms")
+        self.query_one("#left").set_class(left_shown, "-shown")
+        self.query_one("#right").set_class(not left_shown, "-shown")
+
+    # ------------------------------------------------------------------------------------------ frames
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        wall_dt_s, self._last_tick = now - self._last_tick, now
+        if self.driver.paused and not self._alarms_dirty:
+            self._schedule_next_tick(now)
+            return
+        self._run_frame(wall_dt_s)
+
+    @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
+    def _run_frame(self, wall_dt_s: float) -> None:
+        started = time.perf_counter()
+        bundle = self._collect(self.driver.advance(wall_dt_s))
+        self.call_from_thread(self._apply_bundle, bundle)
+        self.call_from_thread(self._schedule_next_tick, started)
+
+    def _schedule_next_tick(self, started: float) -> None:
+        if not self.tick_hz or not self.is_running:
+            return
+        period = 1.0 / self.tick_hz
+        self.set_timer(max(0.005, period - (time.perf_counter() - started)), self._tick)
+
+    @on(Worker.StateChanged)
+    def _engine_failed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "engine" and event.state == WorkerState.ERROR:
+            if not self.driver.paused:
+                self.driver.toggle_pause()
+            error = event.worker.error
+            self.notify(f"engine stopped: {error}", title="Engine error", severity="error", timeout=30)
+            self.query_one(EventLog).add_note(self.driver.sim.time_s, f"engine error, paused: {error}")
+            self._schedule_next_tick(time.perf_counter())
+
+    def advance(self, wall_dt_s: float) -> Frame:
+        """Run one frame synchronously (tests and benchmarks: no timer in the app under test)."""
+        bundle = self._collect(self.driver.advance(wall_dt_s, clock=lambda: 0.0))
+        self._apply_bundle(bundle)
+        return bundle.frame
+
+    def refresh_now(self) -> None:
+        """Redraw from the current state without stepping (after a command or a selection change)."""
+        self._apply_bundle(self._collect(self.driver.snapshot_frame()))
+
+    def _collect(self, frame: Frame) -> FrameBundle:
+        """Engine side: gather the frame's data and the selected satellite's forecasts."""
+        selected = self.selected_id
+        snapshot = frame.snapshot
+        if selected is None or selected not in snapshot.satellite_ids:
+            selected = snapshot.satellite_ids[0] if snapshot.satellite_ids else None
+        view = track = None
+        if selected is not None:
+            history, track = self._forecasts.collect(self.driver, selected, snapshot.time_s)
+            view = SatelliteView(
+                snapshot=snapshot,
+                index=snapshot.index_of(selected),
+                history=history,
+                sunlight=self._forecasts.sunlight,
+                passes=self._forecasts.passes,
+            )
+        alarms = None
+        if self._alarms_dirty or any(event.kind in ALARM_KINDS for event in frame.events):
+            self._alarms_dirty = False
+            alarms = self.driver.alarms()
+        return FrameBundle(frame=frame, view=view, track=track, alarms=alarms)
+
+    def _apply_bundle(self, bundle: FrameBundle) -> None:
+        frame = bundle.frame
+        snapshot = frame.snapshot
+        self._frame_count += 1
+        with self.batch_update():
+            if bundle.alarms is not None:
+                self._alarms = bundle.alarms
+            table = self.query_one(FleetTable)
+            table.update_snapshot(snapshot)
+            if self.selected_id is None and table.selected_id is not None:
+                self.selected_id = table.selected_id
+            self.query_one(AlarmTable).update_alarms(self._alarms, snapshot.time_s)
+            if frame.events:
+                self.query_one(EventLog).add_events(frame.events)
+            self.query_one(SatelliteDetail).show(bundle.view)
+            if bundle.view is not None:
+                self.query_one("#detail-pane").border_title = self._detail_title(bundle.view)
+            self.query_one(GroundTrackMap).show(snapshot, self.selected_id, bundle.track)
+            self._update_clock(frame)
+            self._update_fleet_subtitle()
+        if frame.found is not None:
+            self._seek_finished(frame.found)
+        elif frame.seek_gave_up:
+            self.notify("nothing found in two days of mission time; paused", title="Seek", severity="warning")
+            self.query_one(EventLog).add_note(snapshot.time_s, "seek gave up after two days of mission time; paused")
+
+    def _update_clock(self, frame: Frame) -> None:
+        red, yellow, unacknowledged, shelved = alarm_counts(self._alarms, frame.snapshot.time_s)
+        seeking = None
+        if self.driver.seeking is not None:
+            seeking = f"{_KIND_NAMES.get(self.driver.seeking, self.driver.seeking.value)} of {self.driver.seek_satellite or 'any satellite'}"
+        self.query_one(ClockBar).show(
+            ClockState(
+                mission_title=self.spec.title,
+                utc=frame.snapshot.utc,
+                elapsed_s=frame.snapshot.time_s,
+                paused=self.driver.paused,
+                speed=self.driver.speed,
+                lagging=frame.lagging,
+                seeking=seeking,
+                red=red,
+                yellow=yellow,
+                unacknowledged=unacknowledged,
+                shelved=shelved,
+            )
+        )
+
+    def _update_fleet_subtitle(self) -> None:
+        table = self.query_one(FleetTable)
+        total = len(self.driver.sim.satellite_ids)
+        parts = [f"sort: {table.sort_key}"]
+        if table.filter_text:
+            parts.insert(0, f"filter '{table.filter_text}': {table.row_count} of {total}")
+        else:
+            parts.insert(0, f"{total} satellites")
+        self.query_one("#fleet-pane").border_subtitle = " · ".join(parts)
+
+    @staticmethod
+    def _detail_title(view: SatelliteView) -> str:
+        snap, i = view.snapshot, view.index
+        lat, lon = float(snap.lat_deg[i]), float(snap.lon_deg[i])
+        return (
+            f"Satellite {view.satellite_id} · {float(snap.alt_km[i]):.0f} km · "
+            f"{abs(lat):.1f}°{'N' if lat >= 0 else 'S'} {abs(lon):.1f}°{'E' if lon >= 0 else 'W'}"
+        )
+
+    def _seek_finished(self, event: Event) -> None:
+        self.notify(event.message, title="Stopped at", timeout=6)
+        self.query_one(EventLog).add_note(self.driver.sim.time_s, f"stopped at {event.message}")
+
+    # ----------------------------------------------------------------------------------------- actions
+
+    def _note(self, text: str) -> None:
+        self.query_one(EventLog).add_note(self.driver.sim.time_s, text)
+
+    def action_toggle_pause(self) -> None:
+        paused = self.driver.toggle_pause()
+        self._last_tick = time.perf_counter()
+        self._note("operator: paused" if paused else f"operator: running at {speed_text(self.driver.speed)}")
+        self.refresh_now()
+
+    def action_step(self) -> None:
+        frame = self.driver.step_once()
+        self._apply_bundle(self._collect(frame))
+
+    def action_faster(self) -> None:
+        self.driver.faster()
+        self._note(f"operator: speed {speed_text(self.driver.speed)}")
+        self.refresh_now()
+
+    def action_slower(self) -> None:
+        self.driver.slower()
+        self._note(f"operator: speed {speed_text(self.driver.speed)}")
+        self.refresh_now()
+
+    def action_seek(self, what: str, scope: str) -> None:
+        kind = EventKind.AOS if what == "aos" else EventKind.ECLIPSE_ENTRY
+        satellite = self.selected_id if scope == "selected" else None
+        if scope == "selected" and satellite is None:
+            self.notify("select a satellite first", severity="warning")
+            return
+        self.driver.seek(kind, satellite)
+        self._last_tick = time.perf_counter()
+        self._note(f"operator: run to next {_KIND_NAMES[kind]} of {satellite or 'any satellite'}")
+        self.refresh_now()
+
+    def action_filter(self) -> None:
+        self._show_view("fleet")
+        box = self.query_one("#fleet-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_view(self, name: str) -> None:
+        self._show_view(name)
+        target = {"fleet": FleetTable, "alarms": AlarmTable, "events": EventLog, "detail": SatelliteDetail}.get(name)
+        if target is not None:
+            self.query_one(target).focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    @on(Input.Changed, "#fleet-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(FleetTable).filter_text = event.value
+        self._update_fleet_subtitle()
+
+    @on(Input.Submitted, "#fleet-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.display = False
+        self.query_one(FleetTable).focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#fleet-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            box.value = ""
+            box.display = False
+            self.query_one(FleetTable).focus()
+            event.stop()
+
+    @on(FleetTable.Selected)
+    def _selected(self, message: FleetTable.Selected) -> None:
+        self.selected_id = message.satellite_id
+        self.refresh_now()
+
+    def select_satellite(self, satellite_id: str) -> None:
+        """Select a satellite by id (palette): clears a filter that hides it."""
+        table = self.query_one(FleetTable)
+        if satellite_id not in table.rows():
+            table.filter_text = ""
+            box = self.query_one("#fleet-filter", Input)
+            box.value = ""
+            box.display = False
+        table.select(satellite_id)
+        self.selected_id = satellite_id
+        self._show_view("fleet" if self.narrow else self.current_view)
+        self.refresh_now()
+
+    # ------------------------------------------------------------------------------------------ alarms
+
+    def _apply_command(self, command) -> bool:
+        try:
+            self.driver.apply(command)
+        except CommandError as error:
+            self.notify(str(error), title="Command refused", severity="error")
+            return False
+        self._alarms_dirty = True
+        return True
+
+    @on(AlarmTable.AcknowledgeRequested)
+    def _acknowledge(self, message: AlarmTable.AcknowledgeRequested) -> None:
+        done = sum(self._apply_command(AcknowledgeAlarm(alarm_id)) for alarm_id in message.alarm_ids)
+        if done:
+            self.notify(f"acknowledged {done} alarm{'s' if done != 1 else ''}", timeout=3)
+        self.refresh_now()
+
+    @on(AlarmTable.ShelveRequested)
+    def _shelve(self, message: AlarmTable.ShelveRequested) -> None:
+        alarm = next((a for a in self._alarms if a.id == message.alarm_id), None)
+        if alarm is None:
+            return
+
+        def shelve(choice: tuple[float, str] | None) -> None:
+            if choice is not None and self._apply_command(ShelveAlarm(alarm.id, choice[0], choice[1])):
+                self.refresh_now()
+
+        self.push_screen(ShelveScreen(alarm.id, alarm.satellite, alarm.quantity), shelve)
+
+    @on(AlarmTable.UnshelveRequested)
+    def _unshelve(self, message: AlarmTable.UnshelveRequested) -> None:
+        if self._apply_command(UnshelveAlarm(message.alarm_id)):
+            self.refresh_now()
+
+    # ----------------------------------------------------------------------------------------- palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every operator action with its key, then Textual's own commands."""
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            key = binding.key_display or binding.key.split(",")[0]
+            yield SystemCommand(f"{binding.description} (key {key})", _ACTION_HELP.get(binding.id or "", binding.description), self._runner(binding.action))
+        for title, help_text, key, action in _PANE_ACTIONS:
+            yield SystemCommand(f"{title} (key {key})", help_text, self._runner(action))
+        yield from super().get_system_commands(screen)
+
+    def _runner(self, action: str):
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+    def action_pane(self, widget: str, action: str) -> None:
+        """Run a pane's action from the palette (the pane need not have focus)."""
+        target = {"fleet": FleetTable, "alarms": AlarmTable, "events": EventLog}[widget]
+        pane = self.query_one(target)
+        self._show_view(widget)
+        pane.focus()
+        self.call_later(pane.run_action, action)
+
+
+_KIND_NAMES = {EventKind.AOS: "AOS", EventKind.ECLIPSE_ENTRY: "eclipse"}
+
+_ACTION_HELP = {
+    "sim-pause": "Pause the simulation or run it at the selected speed",
+    "sim-step": "Advance exactly one engine step (pauses first)",
+    "sim-faster": "Next speed up: 1x ... 10,000x, then as fast as possible",
+    "sim-slower": "Next speed down",
+    "seek-aos": "Run until the selected satellite's next acquisition of signal, then pause",
+    "seek-aos-any": "Run until any satellite's next acquisition of signal, then pause",
+    "seek-eclipse": "Run until the selected satellite next enters eclipse, then pause",
+    "seek-eclipse-any": "Run until any satellite next enters eclipse, then pause",
+    "fleet-filter": "Show only satellites whose id contains the text",
+    "help": "Every key of every pane",
+}
+
+_PANE_ACTIONS = (
+    ("Sort fleet table", "Cycle the fleet table's sort: worst first, id, state of charge, GPU or radiator temperature", "s", "pane('fleet', 'cycle_sort')"),
+    ("Acknowledge alarm", "Acknowledge the alarm under the cursor in the alarms pane", "a", "pane('alarms', 'acknowledge')"),
+    ("Acknowledge all alarms", "Acknowledge every unacknowledged alarm shown", "A", "pane('alarms', 'acknowledge_all')"),
+    ("Shelve alarm", "Hide the alarm under the cursor for a while, with a reason", "z", "pane('alarms', 'shelve')"),
+    ("Unshelve alarm", "Bring back the shelved alarm under the cursor", "u", "pane('alarms', 'unshelve')"),
+    ("Alarm history", "Switch the alarms pane between active alarms and the full history", "h", "pane('alarms', 'toggle_history')"),
+    ("Event severity filter", "Cycle the event log's filter: all, warning and above, critical", "v", "pane('events', 'cycle_filter')"),
+)
+
+
+def make_app(mission: str | MissionSpec, *, seed: int | None = None, tick_hz: float | None = 10.0, theme: str = "textual-dark") -> MissionControlApp:
+    """The one constructor the CLI, tests and benchmarks use."""
+    from engine import load_mission
+
+    spec = load_mission(mission) if isinstance(mission, str) else mission
+    return MissionControlApp(spec, seed=seed, tick_hz=tick_hz, theme=theme)

@@ -1,0 +1,1 @@
+"""Console screens (modal dialogs), one per module."""

@@ -1,0 +1,57 @@
+"""Satellite detail: the selected satellite's panes (power, thermal, ground link) laid out in a grid.
+
+Later capabilities (GPU health, job queue, inter-satellite links) add panes to the same grid: each pane is
+a ``DetailPane`` with a ``show(view)`` method, and the grid puts as many side by side as the width allows.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Grid, VerticalScroll
+from textual.events import Resize
+
+from console.detail import SatelliteView
+from console.widgets.detail_pane import DetailPane
+from console.widgets.link_pane import LinkPane
+from console.widgets.power_pane import PowerPane
+from console.widgets.thermal_pane import ThermalPane
+
+MIN_PANE_WIDTH = 37
+"""Columns a pane needs to show its values and a useful sparkline."""
+
+
+class SatelliteDetail(VerticalScroll):
+    """The detail panes of one satellite; scrolls when they do not fit."""
+
+    DEFAULT_CSS = """
+    SatelliteDetail {
+        height: 1fr;
+    }
+    SatelliteDetail > Grid {
+        height: auto;
+        grid-size: 3;
+        grid-rows: auto;
+        grid-gutter: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Grid():
+            yield PowerPane(id="power-pane")
+            yield ThermalPane(id="thermal-pane")
+            yield LinkPane(id="link-pane")
+
+    @property
+    def panes(self) -> list[DetailPane]:
+        return list(self.query(DetailPane))
+
+    def show(self, view: SatelliteView | None) -> None:
+        """Render every pane for this view (None: nothing selected)."""
+        for pane in self.panes:
+            pane.show(view)
+
+    def on_resize(self, event: Resize) -> None:
+        columns = max(1, min(len(self.panes), event.size.width // MIN_PANE_WIDTH))
+        grid = self.query_one(Grid)
+        if grid.styles.grid_size_columns != columns:
+            grid.styles.grid_size_columns = columns
