@@ -149,6 +149,8 @@ class MissionControlApp(App[None]):
         self._last_tick = time.perf_counter()
         self._narrow: bool | None = None
         self._frame_count = 0
+        self._index_ids: tuple[str, ...] | None = None
+        self._index: dict[str, int] = {}
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -160,14 +162,12 @@ class MissionControlApp(App[None]):
                 with Vertical(id="fleet-pane", classes="pane"):
                     yield FleetTable(id="fleet")
                     yield Input(placeholder="filter satellites by id (enter: keep, escape: clear)", id="fleet-filter")
-                with Vertical(id="alarms-pane", classes="pane"):
-                    yield AlarmTable(id="alarms")
+                yield AlarmTable(id="alarms-pane", classes="pane")
             with Vertical(id="right"):
                 yield SatelliteDetail(id="detail-pane", classes="pane")
                 with Vertical(id="map-pane", classes="pane"):
                     yield GroundTrackMap(id="map")
-                with Vertical(id="events-pane", classes="pane"):
-                    yield EventLog(id="events")
+                yield EventLog(id="events-pane", classes="pane")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -290,7 +290,7 @@ class MissionControlApp(App[None]):
             table.update_snapshot(snapshot)
             if self.selected_id is None and table.selected_id is not None:
                 self.selected_id = table.selected_id
-            self.query_one(AlarmTable).update_alarms(self._alarms, snapshot.time_s)
+            self.query_one(AlarmTable).update_alarms(self._alarms, snapshot.time_s, self._current_values(snapshot))
             if frame.events:
                 self.query_one(EventLog).add_events(frame.events)
             self.query_one(SatelliteDetail).show(bundle.view)
@@ -304,6 +304,23 @@ class MissionControlApp(App[None]):
         elif frame.seek_gave_up:
             self.notify("nothing found in two days of mission time; paused", title="Seek", severity="warning")
             self.query_one(EventLog).add_note(snapshot.time_s, "seek gave up after two days of mission time; paused")
+
+    def _current_values(self, snapshot) -> dict[int, float]:
+        """The alarmed quantity's value now, for every active alarm."""
+        if self._index_ids is not snapshot.satellite_ids:
+            self._index_ids = snapshot.satellite_ids
+            self._index = {sat_id: i for i, sat_id in enumerate(snapshot.satellite_ids)}
+        values: dict[int, float] = {}
+        for alarm in self._alarms:
+            index = self._index.get(alarm.satellite)
+            if not alarm.active or index is None:
+                continue
+            if alarm.quantity == "gpu_temp_c":
+                present = snapshot.gpu_present[index]
+                values[alarm.id] = float(snapshot.gpu_temp_c[index][present].max()) if present.any() else float("nan")
+            elif hasattr(snapshot, alarm.quantity):
+                values[alarm.id] = float(getattr(snapshot, alarm.quantity)[index])
+        return values
 
     def _update_clock(self, frame: Frame) -> None:
         red, yellow, unacknowledged, shelved = alarm_counts(self._alarms, frame.snapshot.time_s)

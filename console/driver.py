@@ -82,12 +82,17 @@ class Driver:
     # --------------------------------------------------------------------------------------- controls
 
     def toggle_pause(self) -> bool:
-        """Pause or resume (resuming cancels nothing; pausing cancels a seek); returns the new paused state."""
-        self.paused = not self.paused
+        """Pause or resume (pausing cancels a seek); returns the new paused state. Pausing takes effect
+        within a few engine steps: a frame in progress stops early, and this waits for it."""
+        if not self.paused:
+            self.paused = True  # seen by a frame stepping in another thread
+            with self.lock:
+                self._debt_s = 0.0
+                self._seeking = None
+            return True
+        self.paused = False
         self._debt_s = 0.0
-        if self.paused:
-            self._seeking = None
-        return self.paused
+        return False
 
     def faster(self) -> float:
         self.speed_index = min(self.speed_index + 1, len(SPEEDS) - 1)
@@ -169,7 +174,7 @@ class Driver:
             self._debt_s += max(wall_dt_s, 0.0) * self.speed
             budget_steps = min(int(self._debt_s / self.sim.step_s), self.max_steps_per_frame)
         found: Event | None = None
-        while steps < budget_steps:
+        while steps < budget_steps and not self.paused:
             self.sim.step()
             steps += 1
             if self._seeking is not None:

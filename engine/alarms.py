@@ -41,6 +41,8 @@ class Alarm:
     """The quantity's value at the last transition (raise, escalation, clear)."""
     limit: float
     """The limit that was crossed."""
+    side: str = "high"
+    """Which side that limit guards: 'high' (value above it is bad) or 'low'."""
     acknowledged: bool = False
     acknowledged_s: float | None = None
     shelved_until_s: float | None = None
@@ -128,11 +130,11 @@ class AlarmBoard:
     def _transition(self, name: str, index: int, old: int, new: int, value: float, time_s: float) -> AlarmTransition | None:
         limit = self.limits[name]
         key = (name, index)
-        crossed = _crossed_limit(limit, value, new if new else old)
+        crossed, side = _crossed_limit(limit, value, new if new else old)
         if old == NORMAL:
             alarm = Alarm(
                 id=len(self._alarms), satellite=self.satellite_ids[index], quantity=name, unit=QUANTITY_UNITS[name],
-                severity=LEVEL_NAMES[new], raised_s=time_s, value=value, limit=crossed, peak_severity=LEVEL_NAMES[new],
+                severity=LEVEL_NAMES[new], raised_s=time_s, value=value, limit=crossed, side=side, peak_severity=LEVEL_NAMES[new],
             )
             self._alarms.append(alarm)
             self._active[key] = alarm.id
@@ -145,10 +147,10 @@ class AlarmBoard:
             change = "cleared"
         elif new > old:
             alarm = replace(alarm, severity=LEVEL_NAMES[new], peak_severity=LEVEL_NAMES[new], value=value, limit=crossed,
-                            acknowledged=False, acknowledged_s=None)
+                            side=side, acknowledged=False, acknowledged_s=None)
             change = "escalated"
         else:
-            alarm = replace(alarm, severity=LEVEL_NAMES[new], value=value, limit=crossed)
+            alarm = replace(alarm, severity=LEVEL_NAMES[new], value=value, limit=crossed, side=side)
             change = "downgraded"
         self._alarms[alarm_id] = alarm
         return AlarmTransition(change, alarm)
@@ -200,10 +202,10 @@ def _level_with_deadband(value: np.ndarray, current: np.ndarray, limit: Limit) -
     return np.maximum(worse, np.minimum(current, release)).astype(np.int8)
 
 
-def _crossed_limit(limit: Limit, value: float, level: int) -> float:
-    """The limit of the given level on the side the value is on."""
+def _crossed_limit(limit: Limit, value: float, level: int) -> tuple[float, str]:
+    """The limit of the given level on the side the value is on, and that side ('high' or 'low')."""
     high = limit.red_high if level == RED else limit.yellow_high
     low = limit.red_low if level == RED else limit.yellow_low
     if high is not None and (low is None or value >= high or abs(value - high) <= abs(value - low)):
-        return float(high)
-    return float(low) if low is not None else float("nan")
+        return float(high), "high"
+    return (float(low), "low") if low is not None else (float("nan"), "high")

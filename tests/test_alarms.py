@@ -43,9 +43,14 @@ def test_alarm_lifecycle_raise_escalate_downgrade_clear_with_deadband():
     assert board.evaluate(40.0, values(0.37)) == []  # inside the 0.05 deadband: still active
     (cleared,) = board.evaluate(50.0, values(0.41))
     assert cleared.change == "cleared" and cleared.alarm.cleared_s == 50.0
+    assert cleared.alarm.side == "low" and cleared.alarm.value > cleared.alarm.limit  # back inside its low limit
     assert board.active() == [] and len(board.all()) == 1
     (again,) = board.evaluate(60.0, values(0.30))
     assert again.alarm.id == 1  # a new alarm; the old one stays in the history
+    hot = values(0.5)
+    hot["gpu_temp_c"] = np.array([120.0])
+    (overheated,) = board.evaluate(70.0, hot)
+    assert overheated.alarm.quantity == "gpu_temp_c" and overheated.alarm.side == "high"
 
 
 def test_operator_actions_are_validated():

@@ -109,6 +109,11 @@ async def test_acknowledging_an_alarm_goes_through_the_engine(alarm_app):
         table = app.query_one(AlarmTable)
         assert table.has_focus
         target = table.cursor_alarm
+        # the table shows the quantity's value now, not the value when the alarm was raised
+        snapshot = app.driver.sim.snapshot()
+        now = getattr(snapshot, target.quantity)[snapshot.index_of(target.satellite)]
+        shown = table.row_at(table.cursor_index).cells[4]
+        assert shown.startswith(f"{now:.0%}" if target.quantity == "battery_soc" else f"{now:.1f}")
         await pilot.press("a")
         await pilot.pause()
         after = {alarm.id: alarm for alarm in app.driver.sim.alarms()}

@@ -8,7 +8,7 @@ turns into engine commands (``AcknowledgeAlarm``, ``ShelveAlarm``, ``UnshelveAla
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import ClassVar
@@ -50,13 +50,16 @@ def format_quantity(quantity: str, value: float) -> str:
     return f"{value:.3g} {unit}".rstrip()
 
 
-def format_value_vs_limit(alarm: Alarm) -> str:
-    """E.g. ``18% < 20%`` or ``92.1 °C > 90.0 °C``: the comparison is read from value and limit."""
-    value = format_quantity(alarm.quantity, alarm.value)
+def format_value_vs_limit(alarm: Alarm, current: float | None = None) -> str:
+    """E.g. ``18% lo 20%`` or ``92.1 °C hi 90.0 °C``: the value, which side the crossed limit guards
+    (low or high) and the limit. The value is `current` (the quantity now) when given, else the value at
+    the alarm's last transition."""
+    number = alarm.value if current is None or not math.isfinite(current) else current
+    value = format_quantity(alarm.quantity, number)
     if not math.isfinite(alarm.limit):
         return value
-    sign = ">" if alarm.value > alarm.limit else ("<" if alarm.value < alarm.limit else "=")
-    return f"{value} {sign} {format_quantity(alarm.quantity, alarm.limit)}"
+    side = "lo" if alarm.side == "low" else "hi"
+    return f"{value} {side} {format_quantity(alarm.quantity, alarm.limit)}"
 
 
 def format_time_left(seconds: float) -> str:
@@ -91,7 +94,7 @@ class AlarmTable(LineTable):
         Column("sev", 3),
         Column("satellite", 10),
         Column("quantity", 14),
-        Column("value / limit", 19),
+        Column("value / limit", 20),
         Column("raised", 8),
         Column("state", 11, flexible=True),
     )
@@ -148,6 +151,7 @@ class AlarmTable(LineTable):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._alarms: list[Alarm] = []
+        self._current: dict[int, float] = {}
         self._time_s = 0.0
         self._epoch: datetime | None = None
         self._shown: list[AlarmRow] = []
@@ -160,11 +164,14 @@ class AlarmTable(LineTable):
         self._epoch = epoch.replace(tzinfo=timezone.utc) if epoch.tzinfo is None else epoch.astimezone(timezone.utc)
         self._rebuild()
 
-    def update_alarms(self, alarms: list[Alarm], time_s: float) -> None:
+    def update_alarms(self, alarms: list[Alarm], time_s: float, current_values: Mapping[int, float] | None = None) -> None:
         """Take the engine's alarms at mission time `time_s`: pass the whole history
-        (``sim.alarms(active_only=False)``); the active view leaves the cleared ones out."""
+        (``sim.alarms(active_only=False)``); the active view leaves the cleared ones out.
+        `current_values` maps active alarm ids to their quantity's value now (shown instead of the
+        value at the last transition)."""
         self._alarms = list(alarms)
         self._time_s = time_s
+        self._current = dict(current_values or {})
         self._rebuild()
 
     @property
@@ -180,9 +187,12 @@ class AlarmTable(LineTable):
         index = self.cursor_index
         return self._shown[index].alarm if 0 <= index < len(self._shown) else None
 
+    def empty_text(self) -> str:
+        return "no alarms raised yet" if self.show_history else "no active alarms · h shows the history"
+
     def watch_show_history(self) -> None:
         self._rebuild()
-        self.border_subtitle = "history" if self.show_history else ""
+        self.border_subtitle = "all alarms (h: active only)" if self.show_history else "active (h: history)"
 
     def _rebuild(self) -> None:
         time_s = self._time_s
@@ -228,7 +238,7 @@ class AlarmTable(LineTable):
             SEVERITY_LABELS.get(alarm.severity, alarm.severity.upper()[:3]),
             alarm.satellite,
             quantity_name(alarm.quantity),
-            format_value_vs_limit(alarm),
+            format_value_vs_limit(alarm, self._current.get(alarm.id) if alarm.active else None),
             self.format_time(alarm.raised_s),
             shown.state,
         )

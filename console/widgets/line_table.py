@@ -63,6 +63,7 @@ class LineTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "line-table--header",
         "line-table--cursor",
+        "line-table--empty",
     }
 
     DEFAULT_CSS = """
@@ -71,6 +72,7 @@ class LineTable(ScrollView, can_focus=True):
         background: $surface;
     }
     LineTable > .line-table--header { background: $panel; color: $text; text-style: bold; }
+    LineTable > .line-table--empty { color: $text-muted; text-style: italic; }
     LineTable > .line-table--cursor { background: $accent 40%; }
     LineTable:focus > .line-table--cursor { background: $accent; color: $text; }
     """
@@ -273,6 +275,9 @@ class LineTable(ScrollView, can_focus=True):
             return self._strip(self.format_cells([column.title for column in self._columns], width), style, width, scroll_x)
         index = scroll_y + y - 1
         if index >= self.row_count:
+            if self.row_count == 0 and y == 1 and self.empty_text():
+                style = self.base_style + self.get_component_rich_style("line-table--empty")
+                return self._strip(f" {self.empty_text()}", style, width, 0)
             return Strip.blank(width, self.base_style)
         row = self.row_at(index)
         return self._strip(self.format_cells(row.cells, width), self.row_style(row, index == self._cursor_index), width, scroll_x)
@@ -301,6 +306,10 @@ class LineTable(ScrollView, can_focus=True):
         partial = self.get_component_rich_style("line-table--cursor", partial=True)
         colours = Style(color=full.color if partial.color is not None else None, bgcolor=full.bgcolor)
         return partial.without_color + colours + _NOT_REVERSED
+
+    def empty_text(self) -> str:
+        """What the first line says when there are no rows ('' for nothing)."""
+        return ""
 
     def line_text(self, y: int) -> str:
         """The plain text of screen line `y` (0 is the header), as drawn."""

@@ -34,7 +34,7 @@ class PowerPane(DetailPane):
         soc = float(snap.battery_soc[i])
         shed = int(snap.shed_level[i])
         unserved = float(snap.unserved_power_w[i])
-        direction = "charging" if net > 1.0 else ("discharging" if net < -1.0 else "idle")
+        direction = "in" if net > 1.0 else ("out" if net < -1.0 else ("full" if soc > 0.99 else "idle"))
         lines = [
             Content.assemble(label("Array"), f"{array_value:<{VALUE_WIDTH}} ", (fmt.sparkline(history["solar_power_w"], spark), "$text-warning")),
             Content.assemble(label("Loads"), f"{fmt.power(float(snap.load_power_w[i])):<{VALUE_WIDTH}} ", (fmt.sparkline(history["load_power_w"], spark), "$text-accent")),
@@ -73,13 +73,16 @@ class PowerPane(DetailPane):
         if forecast is None:
             return [state]
         now = view.time_s
-        parts: list[str] = []
         entry, exit_ = forecast.next_eclipse_entry_s, forecast.next_eclipse_exit_s
-        if entry is not None and entry >= now and (exit_ is None or entry < exit_ or not bool(snap.sunlit[i])):
-            parts.append(f"eclipse in {fmt.countdown(entry - now)}")
-        if exit_ is not None and exit_ >= now:
+        parts: list[str] = []
+        if bool(snap.sunlit[i]):
+            if entry is not None and entry >= now:
+                parts.append(f"eclipse in {fmt.countdown(entry - now)}")
+                if exit_ is not None and exit_ > entry:
+                    parts.append(f"for {fmt.countdown(exit_ - entry)}")
+        elif exit_ is not None and exit_ >= now:
             parts.append(f"sun in {fmt.countdown(exit_ - now)}")
-        if entry is None and exit_ is None:
+        if not parts:
             horizon = fmt.countdown(forecast.from_s + forecast.horizon_s - now)
-            parts.append(f"no eclipse within {horizon}" if forecast.sunlit_now else f"in shadow beyond {horizon}")
-        return [state, (" · " + ", ".join(parts), "") if parts else ""]
+            parts.append(f"no eclipse for {horizon}" if bool(snap.sunlit[i]) else f"in shadow over {horizon}")
+        return [state, (" · " + " ".join(parts), "")]

@@ -25,11 +25,11 @@ class ThermalPane(DetailPane):
         present = snap.gpu_present[i]
         temps = snap.gpu_temp_c[i][present]
         hottest = float(temps.max()) if temps.size else float("nan")
-        heaters = "heaters ON" if bool(snap.heater_on[i]) else "heaters off"
         lines = [
             Content.assemble(label("Radiator"), f"{fmt.temperature(float(snap.radiator_temp_c[i])):<{VALUE_WIDTH}} ", (fmt.sparkline(history["radiator_temp_c"], spark), "$text-primary")),
             Content.assemble(label("Loop"), f"{fmt.temperature(float(snap.loop_temp_c[i])):<{VALUE_WIDTH}} ", (fmt.sparkline(history["loop_temp_c"], spark), "$text-accent")),
-            Content.assemble(label("Array"), f"{fmt.temperature(float(snap.array_temp_c[i])):<{VALUE_WIDTH}} ", (heaters, "$text-warning" if bool(snap.heater_on[i]) else "$text-muted")),
+            Content.assemble(label("Array"), fmt.temperature(float(snap.array_temp_c[i]))),
+            Content.assemble(label("Heaters"), ("ON (loop too cold)", "$text-warning") if bool(snap.heater_on[i]) else ("off", "$text-muted")),
             Content.assemble(label("GPU max"), f"{fmt.temperature(hottest):<{VALUE_WIDTH}} ", (fmt.sparkline(history["hottest_gpu_c"], spark), "$text-error")),
         ]
         if not temps.size:
@@ -37,7 +37,7 @@ class ThermalPane(DetailPane):
             return lines
         throttled = int(snap.gpu_throttled[i][present].sum())
         off = int((~snap.gpu_powered[i][present]).sum())
-        summary = f"{temps.size - off} on · {throttled} throttled · {off} off"
+        summary = f"{temps.size - off} on, {throttled} throttled, {off} off"
         lines.append(Content.assemble(label("GPUs"), (summary, "$text-warning" if throttled or off else "$text-muted")))
         per_line = max(1, width // GPU_CELL_WIDTH)
         cells = [self._gpu_cell(view, int(g)) for g in np.nonzero(present)[0]]
