@@ -47,7 +47,7 @@ def test_alarm_lifecycle_raise_escalate_downgrade_clear_with_deadband():
     assert board.active() == [] and len(board.all()) == 1
     (again,) = board.evaluate(60.0, values(0.30))
     assert again.alarm.id == 1  # a new alarm; the old one stays in the history
-    hot = values(0.5)
+    hot = values(0.30)
     hot["gpu_temp_c"] = np.array([120.0])
     (overheated,) = board.evaluate(70.0, hot)
     assert overheated.alarm.quantity == "gpu_temp_c" and overheated.alarm.side == "high"
