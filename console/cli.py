@@ -57,9 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``omc`` command."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments or (arguments[0] not in SUBCOMMANDS and arguments[0] not in ("-h", "--help")):
-        if len(arguments) > 1:
-            build_parser().error(f"unexpected arguments: {' '.join(arguments[1:])}")
-        return open_mission(arguments[0] if arguments else DEFAULT_MISSION)
+        opener = argparse.ArgumentParser(prog="omc", description="Open a mission in the live console.")
+        opener.add_argument("mission", nargs="?", default=DEFAULT_MISSION, help="mission file path or bundled mission id (default: sandbox)")
+        opener.add_argument("--seed", type=int, help="random seed (default: the mission seed)")
+        opened = opener.parse_args(arguments)
+        return open_mission(opened.mission, seed=opened.seed)
     options = build_parser().parse_args(arguments)
     if options.command == "run":
         return run_command(options)
