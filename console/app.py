@@ -258,7 +258,12 @@ class MissionControlApp(App[None]):
         self._apply_bundle(self._collect(self.driver.snapshot_frame()))
 
     def _collect(self, frame: Frame) -> FrameBundle:
-        """Engine side: gather the frame's data and the selected satellite's forecasts."""
+        """Engine side: gather the frame's data and the selected satellite's forecasts (under the driver's
+        lock, so the worker and the UI thread never interleave on the forecast cache)."""
+        with self.driver.lock:
+            return self._collect_locked(frame)
+
+    def _collect_locked(self, frame: Frame) -> FrameBundle:
         selected = self.selected_id
         snapshot = frame.snapshot
         if selected is None or selected not in snapshot.satellite_ids:
