@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from dataclasses import dataclass
 
 from textual import on, work
@@ -114,7 +115,8 @@ class MissionControlApp(App[None]):
     """Live console over one mission."""
 
     TITLE = "Orbital Mission Control"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"
+    """Absolute, so subclasses defined elsewhere (tests, benchmarks) find it."""
 
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/run", id="sim-pause"),
@@ -300,7 +302,7 @@ class MissionControlApp(App[None]):
                 self.query_one(EventLog).add_events(frame.events)
             self.query_one(SatelliteDetail).show(bundle.view)
             if bundle.view is not None:
-                self.query_one("#detail-pane").border_title = self._detail_title(bundle.view)
+                _set_if_changed(self.query_one("#detail-pane"), "border_title", self._detail_title(bundle.view))
             self.query_one(GroundTrackMap).show(snapshot, self.selected_id, bundle.track)
             self._update_clock(frame)
             self._update_fleet_subtitle()
@@ -356,7 +358,7 @@ class MissionControlApp(App[None]):
             parts.insert(0, f"filter '{table.filter_text}': {table.row_count} of {total}")
         else:
             parts.insert(0, f"{total} satellites")
-        self.query_one("#fleet-pane").border_subtitle = " · ".join(parts)
+        _set_if_changed(self.query_one("#fleet-pane"), "border_subtitle", " · ".join(parts))
 
     @staticmethod
     def _detail_title(view: SatelliteView) -> str:
@@ -519,6 +521,12 @@ class MissionControlApp(App[None]):
         self._show_view(widget)
         pane.focus()
         self.call_later(pane.run_action, action)
+
+
+def _set_if_changed(widget, attribute: str, value: str) -> None:
+    """Border titles repaint their widget when assigned, even with the same text."""
+    if getattr(widget, attribute) != value:
+        setattr(widget, attribute, value)
 
 
 _KIND_NAMES = {EventKind.AOS: "AOS", EventKind.ECLIPSE_ENTRY: "eclipse"}

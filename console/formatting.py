@@ -60,9 +60,12 @@ def sparkline(values: np.ndarray, width: int, low: float | None = None, high: fl
         return ""
     shown = np.asarray(values, dtype=float)
     if len(shown) > width:
-        edges = np.linspace(0, len(shown), width + 1).astype(int)
-        groups = [shown[a:b] for a, b in zip(edges[:-1], edges[1:])]
-        shown = np.array([np.nanmean(g) if np.isfinite(g).any() else np.nan for g in groups])
+        starts = np.linspace(0, len(shown), width + 1).astype(int)[:-1]
+        finite_values = np.isfinite(shown)
+        sums = np.add.reduceat(np.where(finite_values, shown, 0.0), starts)
+        counts = np.add.reduceat(finite_values.astype(int), starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shown = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     finite = np.isfinite(shown)
     if not finite.any():
         return " " * width
@@ -72,6 +75,7 @@ def sparkline(values: np.ndarray, width: int, low: float | None = None, high: fl
     if span <= 1e-12:
         levels = np.full(len(shown), 3)
     else:
-        levels = np.clip(np.rint((shown - bottom) / span * (len(SPARK_BLOCKS) - 1)), 0, len(SPARK_BLOCKS) - 1).astype(int)
+        scaled = np.where(finite, (shown - bottom) / span * (len(SPARK_BLOCKS) - 1), 0.0)
+        levels = np.clip(np.rint(scaled), 0, len(SPARK_BLOCKS) - 1).astype(int)
     text = "".join(SPARK_BLOCKS[level] if ok else " " for level, ok in zip(levels, finite))
     return text.rjust(width)

@@ -152,6 +152,7 @@ class AlarmTable(LineTable):
         super().__init__(name=name, id=id, classes=classes)
         self._alarms: list[Alarm] = []
         self._current: dict[int, float] = {}
+        self._signature: tuple | None = None
         self._time_s = 0.0
         self._epoch: datetime | None = None
         self._shown: list[AlarmRow] = []
@@ -200,7 +201,18 @@ class AlarmTable(LineTable):
             ordered = sorted(self._alarms, key=lambda alarm: (alarm.raised_s, alarm.id), reverse=True)
         else:
             ordered = sorted((a for a in self._alarms if a.active), key=lambda alarm: active_sort_key(alarm, time_s))
-        self._shown = [self._describe(alarm) for alarm in ordered]
+        shown_rows = [self._describe(alarm) for alarm in ordered]
+        signature = (
+            self.show_history,
+            tuple(
+                (row.alarm, row.state, row.style_class, format_value_vs_limit(row.alarm, self._current.get(row.alarm.id)) if row.alarm.active else "")
+                for row in shown_rows
+            ),
+        )
+        if signature == self._signature:
+            return  # nothing on screen would change: no repaint
+        self._signature = signature
+        self._shown = shown_rows
         self._index = {shown.alarm.id: index for index, shown in enumerate(self._shown)}
         self.rows_changed()
 

@@ -31,24 +31,37 @@ class DetailPane(Widget):
         super().__init__(id=id, classes=classes)
         self.border_title = self.TITLE
         self._view: SatelliteView | None = None
+        self._lines: list[Content] | None = None
+        self._lines_width = 0
 
     def show(self, view: SatelliteView | None) -> None:
+        """Take a new view; lines are built once here (not again for layout), and the layout is redone only
+        when the number of lines changes."""
+        before = self._lines
         self._view = view
-        self.refresh(layout=True)
+        self._lines = None
+        after = self._current_lines(max(self.content_region.width, 20))
+        if before is not None and len(before) == len(after) and all(a.plain == b.plain and a.spans == b.spans for a, b in zip(before, after)):
+            return  # nothing visible changed: no repaint (the common case at low speed)
+        self.refresh(layout=before is None or len(after) != len(before))
+
+    def _current_lines(self, width: int) -> list[Content]:
+        if self._lines is None or self._lines_width != width:
+            self._lines_width = width
+            if self._view is None:
+                self._lines = [Content.assemble(("no satellite selected", "$text-muted"))]
+            else:
+                self._lines = self.lines(self._view, width)
+        return self._lines
 
     def render(self) -> Content:
-        if self._view is None:
-            return Content.assemble(("no satellite selected", "$text-muted"))
-        width = max(self.content_region.width, 20)
-        return Content("\n").join(self.lines(self._view, width))
+        return Content("\n").join(self._current_lines(max(self.content_region.width, 20)))
 
     def lines(self, view: SatelliteView, width: int) -> list[Content]:
         raise NotImplementedError
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        if self._view is None:
-            return 1
-        return len(self.lines(self._view, max(width, 20)))
+        return len(self._current_lines(max(width, 20)))
 
 
 def label(text: str) -> tuple[str, str]:

@@ -164,7 +164,7 @@ class LineTable(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         minimum = sum(column.width for column in self._columns) + max(len(self._columns) - 1, 0)
-        self.virtual_size = Size(minimum, self.row_count + 1)
+        set_virtual_size(self, Size(minimum, self.row_count + 1))
 
     # ---------------------------------------------------------------------------------------- cursor
 
@@ -333,3 +333,22 @@ def _fit(text: str, width: int, align: str) -> str:
     if align == "^":
         return " " * (pad // 2) + text + " " * (pad - pad // 2)
     return text + " " * pad
+
+
+def set_virtual_size(widget: ScrollView, size: Size) -> None:
+    """Resize a line-API widget's scrollable area without a screen layout when the scrollbars stay as
+    they are (a growing log or a re-filtered table): only the scrollbar thumbs and the widget repaint.
+
+    Assigning ``virtual_size`` (a layout reactive) reflows and repaints the whole screen, which at
+    200x50 costs about ten times a normal frame; this takes that path only when a scrollbar appears
+    or disappears."""
+    old = widget.virtual_size
+    if size == old:
+        return
+    width, height = widget.container_size
+    if not width or not height or (old.width > width) != (size.width > width) or (old.height > height) != (size.height > height):
+        widget.virtual_size = size
+        return
+    widget.set_reactive(type(widget).virtual_size, size)
+    widget._scroll_update(size)
+    widget.refresh()
