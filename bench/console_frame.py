@@ -1,0 +1,225 @@
+"""How fast the live console is: screen updates per second and keypress-to-screen latency at 200x50.
+
+For fleets of about 100, 1,000 and 10,000 satellites (Walker shells built on the fly, with the bundled
+ground network) the real console loop runs headless under Textual's ``run_test`` at 200x50: the frame
+timer, the engine stepping in its worker thread at 600x, every pane taking each frame. Measured:
+
+- **frames/s**: frames applied to the panes per wall second during a timed run.
+- **screen update**: one compositor refresh (Textual rendering every changed widget into the screen
+  update a terminal would be sent), timed around ``Screen._compositor_refresh``.
+- **engine/frame**: the engine side of one frame alone (six 10 s steps and the snapshot).
+- **idle render**: the whole screen rendered to ANSI text with nothing changed (the floor).
+- **key → screen**: from a key event arriving (as the terminal driver delivers it) to the first screen
+  update showing its effect, while the engine runs: ``down`` moves the fleet-table selection (the
+  detail panes, map and title follow), ``space`` pauses or resumes.
+
+The terminal write itself (about 40 KB per full frame) is not included. The baseline measured in the same
+run is one bare ``SatrecArray.sgp4`` call for the same fleet; compare ratios between machines, since
+absolute times on these shared 2-core VMs vary 2x.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/console_frame.py [--sizes 100,1000,10000] [--seconds 3] [--tick-hz 30] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sgp4.api import WGS72, Satrec, SatrecArray
+
+from textual import events
+from textual.screen import Screen
+
+from console.app import MissionControlApp
+from console.driver import SPEEDS, Driver
+from console.widgets.fleet_table import FleetTable
+from engine import Simulation, load_mission
+from engine.mission import bundled_missions_dir
+
+SIZE = (200, 50)
+SHELLS = {100: (10, 10), 1000: (40, 25), 10000: (100, 100)}
+
+
+def mission_text(planes: int, per_plane: int) -> str:
+    stations = (bundled_missions_dir() / "include" / "ground_stations.toml").read_text()
+    return f"""
+[mission]
+id = "bench-{planes * per_plane}"
+title = "Console benchmark fleet"
+kind = "sandbox"
+epoch = "2026-03-21T00:00:00Z"
+duration = "1d"
+step = "10s"
+seed = 1
+
+[hardware]
+gpus = 8
+
+[[shell]]
+name = "A"
+altitude_km = 550
+inclination_deg = 53
+planes = {planes}
+sats_per_plane = {per_plane}
+phasing = 1
+
+{stations}
+"""
+
+
+def rendered(app: MissionControlApp) -> str:
+    """The full screen as the ANSI text a terminal would get."""
+    update = app.screen._compositor.render_update(full=True)
+    return update.render_segments(app.console)
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"median_ms": 1e3 * statistics.median(samples), "min_ms": 1e3 * min(samples), "max_ms": 1e3 * max(samples)}
+
+
+def sgp4_baseline(spec, rounds: int = 30) -> float:
+    satrecs = SatrecArray([Satrec.twoline2rv(*s.tle, WGS72) for s in spec.satellites])
+    jd, fr = np.array([2461120.5]), np.array([0.25])
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        satrecs.sgp4(jd, fr)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+class RefreshClock:
+    """Timestamps of every compositor refresh (the moment a frame's screen update is ready to write)."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.costs: list[float] = []
+        self._original = Screen._compositor_refresh
+        clock = self
+
+        def timed(screen: Screen) -> None:
+            started = time.perf_counter()
+            clock._original(screen)
+            finished = time.perf_counter()
+            clock.times.append(finished)
+            clock.costs.append(finished - started)
+
+        Screen._compositor_refresh = timed
+
+    def restore(self) -> None:
+        Screen._compositor_refresh = self._original
+
+    def first_after(self, moment: float) -> float | None:
+        return next((t for t in self.times if t > moment), None)
+
+
+async def key_latency(app: MissionControlApp, key: str, changed, presses: int) -> list[float]:
+    """Wall time from a key arriving (as the terminal driver delivers it) to the first screen update
+    that shows its effect; `changed()` says the effect happened."""
+    clock: RefreshClock = app._bench_clock
+    samples = []
+    for _ in range(presses):
+        before = changed()
+        sent = time.perf_counter()
+        app._driver.send_message(events.Key(key, None))
+        while changed() == before:
+            await asyncio.sleep(0.0005)
+        effect = time.perf_counter()
+        while (shown := clock.first_after(effect)) is None:
+            await asyncio.sleep(0.0005)
+        samples.append(shown - sent)
+        await asyncio.sleep(0.03)
+    return samples
+
+
+async def measure(spec, seconds: float, tick_hz: float) -> dict:
+    """The real app loop (frame timer, engine worker thread) at 200x50."""
+    result: dict = {"satellites": len(spec.satellites), "tick_hz": tick_hz}
+    clock = RefreshClock()
+    try:
+        app = MissionControlApp(spec, tick_hz=tick_hz)
+        app._bench_clock = clock
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            idle = []
+            for _ in range(20):
+                started = time.perf_counter()
+                rendered(app)
+                idle.append(time.perf_counter() - started)
+            result["idle_render"] = summary(idle)
+
+            app.driver.speed_index = SPEEDS.index(600)
+            await pilot.press("space")
+            await asyncio.sleep(0.5)
+            frames, clock.costs[:] = app._frame_count, []
+            started = time.perf_counter()
+            await asyncio.sleep(seconds)
+            elapsed = time.perf_counter() - started
+            result["frames_per_s"] = (app._frame_count - frames) / elapsed
+            result["screen_updates_per_s"] = len(clock.costs) / elapsed
+            result["screen_update"] = summary(clock.costs) if clock.costs else None
+
+            table = app.query_one(FleetTable)
+            table.focus()
+            result["key_down_running"] = summary(await key_latency(app, "down", lambda: table.selected_id, 12))
+            result["key_space"] = summary(await key_latency(app, "space", lambda: app.driver.paused, 12))
+            if not app.driver.paused:
+                await pilot.press("space")
+            await app.workers.wait_for_complete()
+    finally:
+        clock.restore()
+
+    # Engine part of a frame, alone: six steps of 10 s plus the snapshot the panes get.
+    driver = Driver(Simulation(spec))
+    driver.speed_index = SPEEDS.index(600)
+    driver.toggle_pause()
+    engine = []
+    for _ in range(15):
+        started = time.perf_counter()
+        driver.advance(0.1, clock=lambda: 0.0)
+        engine.append(time.perf_counter() - started)
+    result["engine_frame"] = summary(engine)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of the timed run per fleet")
+    parser.add_argument("--tick-hz", type=float, default=30.0, help="frame timer asked for (the app's default is 10)")
+    parser.add_argument("--json", type=Path)
+    options = parser.parse_args()
+    rows = []
+    print(f"terminal {SIZE[0]}x{SIZE[1]}, running at 600x, frame timer {options.tick_hz:g} Hz")
+    print("  sats | frames/s | screen update ms | engine/frame ms | idle render ms | key down→screen ms | space→screen ms | update ÷ sgp4")
+    with tempfile.TemporaryDirectory() as folder:
+        for size in (int(s) for s in options.sizes.split(",")):
+            planes, per_plane = SHELLS.get(size, (max(1, int(size**0.5)), max(1, size // max(1, int(size**0.5)))))
+            path = Path(folder) / f"bench_{size}.toml"
+            path.write_text(mission_text(planes, per_plane))
+            started = time.perf_counter()
+            spec = load_mission(path)
+            load_s = time.perf_counter() - started
+            row = asyncio.run(measure(spec, options.seconds, options.tick_hz))
+            row["load_s"] = load_s
+            row["sgp4_ms"] = 1e3 * sgp4_baseline(spec)
+            rows.append(row)
+            update = row["screen_update"]["median_ms"]
+            print(
+                f"{row['satellites']:>6} | {row['frames_per_s']:8.1f} | {update:16.1f} | {row['engine_frame']['median_ms']:15.1f} | "
+                f"{row['idle_render']['median_ms']:14.1f} | {row['key_down_running']['median_ms']:8.0f} (max {row['key_down_running']['max_ms']:4.0f}) | "
+                f"{row['key_space']['median_ms']:8.0f} (max {row['key_space']['max_ms']:4.0f}) | {update / row['sgp4_ms']:8.0f}",
+                flush=True,
+            )
+    if options.json:
+        options.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
