@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 
 
 from console.detail import SatelliteView
+from console.gc_policy import FrameGarbagePolicy
 from console.driver import Driver, Frame
 from console.screens.help import HelpScreen
 from console.screens.shelve import ShelveScreen
@@ -153,6 +154,7 @@ class MissionControlApp(App[None]):
         self._frame_count = 0
         self._index_ids: tuple[str, ...] | None = None
         self._index: dict[str, int] = {}
+        self.gc_policy = FrameGarbagePolicy()
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -189,8 +191,12 @@ class MissionControlApp(App[None]):
         self.query_one(FleetTable).focus()
         self.query_one(EventLog).add_note(0.0, f"console opened on mission {self.spec.id} (seed {self.driver.sim.seed}), paused")
         if self.tick_hz:
+            self.gc_policy.start()  # live console only: tests drive frames by hand and keep the defaults
             self._last_tick = time.perf_counter()
             self.set_timer(1.0 / self.tick_hz, self._tick)
+
+    def on_unmount(self) -> None:
+        self.gc_policy.stop()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout(event.size.width, event.size.height)
@@ -362,12 +368,9 @@ class MissionControlApp(App[None]):
 
     @staticmethod
     def _detail_title(view: SatelliteView) -> str:
-        snap, i = view.snapshot, view.index
-        lat, lon = float(snap.lat_deg[i]), float(snap.lon_deg[i])
-        return (
-            f"Satellite {view.satellite_id} · {float(snap.alt_km[i]):.0f} km · "
-            f"{abs(lat):.1f}°{'N' if lat >= 0 else 'S'} {abs(lon):.1f}°{'E' if lon >= 0 else 'W'}"
-        )
+        """Only what changes with the selection: a border title that changes every frame would repaint the
+        whole detail area (position and altitude are in the link pane)."""
+        return f"Satellite {view.satellite_id}"
 
     def _seek_finished(self, event: Event) -> None:
         self.notify(event.message, title="Stopped at", timeout=6)

@@ -62,7 +62,7 @@ async def test_step_and_speed_keys(small_app):
         assert app.driver.speed == 120
         await pilot.press("minus", "minus", "minus")
         assert app.driver.speed == 10
-        assert "10x" in app.query_one(ClockBar).render().plain
+        assert "10x" in app.query_one(ClockBar).text
 
 
 async def test_selecting_a_satellite_updates_the_detail_panes_and_the_map(small_app):
@@ -77,9 +77,9 @@ async def test_selecting_a_satellite_updates_the_detail_panes_and_the_map(small_
         assert second in str(app.query_one("#detail-pane").border_title)
         game_map = app.query_one(GroundTrackMap)
         assert game_map.selected_id == second
-        power = app.query_one("#power-pane").render().plain
+        power = app.query_one("#power-pane").text
         assert "Battery" in power and "Sunlight" in power
-        link = app.query_one("#link-pane").render().plain
+        link = app.query_one("#link-pane").text
         assert "Contact" in link
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from textual.content import Content
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 from console.detail import SatelliteView
+from console.widgets.content_lines import ContentLines, changed_rows
 
 LABEL_WIDTH = 9
 
@@ -33,17 +36,21 @@ class DetailPane(Widget):
         self._view: SatelliteView | None = None
         self._lines: list[Content] | None = None
         self._lines_width = 0
+        self._painter = ContentLines(self)
 
     def show(self, view: SatelliteView | None) -> None:
-        """Take a new view; lines are built once here (not again for layout), and the layout is redone only
-        when the number of lines changes."""
+        """Take a new view; lines are built once here (not again for layout). Only the lines that changed
+        are repainted, and the layout is redone only when the number of lines changes."""
         before = self._lines
         self._view = view
         self._lines = None
         after = self._current_lines(max(self.content_region.width, 20))
-        if before is not None and len(before) == len(after) and all(a.plain == b.plain and a.spans == b.spans for a, b in zip(before, after)):
-            return  # nothing visible changed: no repaint (the common case at low speed)
-        self.refresh(layout=before is None or len(after) != len(before))
+        rows = changed_rows(before, after)
+        if rows is None:
+            self.refresh(layout=True)
+        elif rows:
+            width = self.size.width
+            self.refresh(*(Region(0, row, width, 1) for row in rows))
 
     def _current_lines(self, width: int) -> list[Content]:
         if self._lines is None or self._lines_width != width:
@@ -54,8 +61,17 @@ class DetailPane(Widget):
                 self._lines = self.lines(self._view, width)
         return self._lines
 
-    def render(self) -> Content:
-        return Content("\n").join(self._current_lines(max(self.content_region.width, 20)))
+    @property
+    def text(self) -> str:
+        """The pane's lines as plain text (what an operator reads, without styles)."""
+        return "\n".join(line.plain for line in self._current_lines(max(self.content_region.width, 20)))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self._current_lines(max(width, 20))
+        if 0 <= y < len(lines):
+            return self._painter.strip(lines[y], width)
+        return self._painter.blank(width)
 
     def lines(self, view: SatelliteView, width: int) -> list[Content]:
         raise NotImplementedError

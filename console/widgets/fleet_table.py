@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Region, Size
@@ -19,7 +18,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.widgets.line_table import set_virtual_size
+from console.widgets.line_table import StripCache, set_virtual_size
 from engine import FleetSnapshot
 
 SHED_NAMES = ("", "CAP", "PAUSE", "SAFE")
@@ -103,6 +102,8 @@ class FleetTable(ScrollView, can_focus=True):
         self._hottest_c = np.empty(0)
         self._gpus_ok = np.empty(0, dtype=np.int64)
         self._styles: dict[str, Style] | None = None
+        self._frame: tuple[int, int, int, int] | None = None
+        self._strips = StripCache()
 
     # ------------------------------------------------------------------------------------------ data
 
@@ -149,7 +150,7 @@ class FleetTable(ScrollView, can_focus=True):
         if text:
             keep = np.array([text in sat_id.lower() for sat_id in snap.satellite_ids], dtype=bool)
             indices = indices[keep]
-        ids = np.array(snap.satellite_ids)[indices] if len(indices) else np.empty(0, dtype=str)
+        ids = self._id_ranks(snap.satellite_ids)[indices]
         if self.sort_key == "worst":
             keys = (ids, snap.battery_soc[indices], -snap.shed_level[indices], -snap.alarm_level[indices])
         elif self.sort_key == "soc":
@@ -165,6 +166,16 @@ class FleetTable(ScrollView, can_focus=True):
             self._selected = snap.satellite_ids[self._order[0]]
         set_virtual_size(self, Size(sum(c.width + 1 for c in COLUMNS), len(self._order) + 1))
         self.refresh()
+
+    def _id_ranks(self, satellite_ids: tuple[str, ...]) -> np.ndarray:
+        """Each satellite's place in id order (integers sort much faster than strings; the ids of a run
+        never change, so this is computed once)."""
+        if getattr(self, "_ranked_ids", None) is not satellite_ids:
+            order = np.argsort(np.array(satellite_ids))
+            ranks = np.empty(len(order), dtype=np.intp)
+            ranks[order] = np.arange(len(order))
+            self._ranked_ids, self._ranks = satellite_ids, ranks
+        return self._ranks
 
     # -------------------------------------------------------------------------------------- actions
 
@@ -213,21 +224,26 @@ class FleetTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------------------------- rendering
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Resolve the row styles once per paint (each CSS lookup costs tens of µs; a paint has ~50 rows)."""
+        """Resolve the row styles, the geometry and the cursor row once per paint (each CSS or reactive
+        lookup costs tens of µs; a paint has ~50 rows)."""
         self._styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
         self._styles["base"] = self.rich_style
         self._row_styles: dict[tuple[bool, int, bool], Style] = {}
+        self._frame = (self.scrollable_content_region.width, *self.scroll_offset, self._cursor_row())
         try:
             return super().render_lines(crop)
         finally:
             self._styles = None
+            self._frame = None
 
     def _style(self, name: str) -> Style:
         return self._styles[name] if self._styles is not None else (self.rich_style if name == "base" else self.get_component_rich_style(name))
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        scroll_x = int(self.scroll_offset.x)
+        if self._frame is not None:
+            width, scroll_x, scroll_y, cursor_row = self._frame
+        else:
+            width, (scroll_x, scroll_y), cursor_row = self.scrollable_content_region.width, self.scroll_offset, self._cursor_row()
         if y == 0:
             sorted_title, mark = SORT_MARKS[self.sort_key]
             titles = [
@@ -235,15 +251,14 @@ class FleetTable(ScrollView, can_focus=True):
                 for column in COLUMNS
             ]
             text = " ".join(_cell(title, column) for title, column in zip(titles, COLUMNS))
-            header = self._style("fleet-table--header")
-            return Strip([Segment(text, header)]).crop(scroll_x, scroll_x + width).extend_cell_length(width, header)
-        row = int(self.scroll_offset.y) + y - 1
+            return self._strips.line(text, self._style("fleet-table--header"), width, scroll_x)
+        row = scroll_y + y - 1
         if self._snapshot is None or row >= len(self._order):
             return Strip.blank(width, self._style("base"))
         index = int(self._order[row])
-        style = self._row_style(index, row == self._cursor_row())
+        style = self._row_style(index, row == cursor_row)
         text = " ".join(_cell(value, column) for value, column in zip(self._cells(index), COLUMNS))
-        return Strip([Segment(text, style)]).crop(scroll_x, scroll_x + width).extend_cell_length(width, style)
+        return self._strips.line(text, style, width, scroll_x)
 
     def _row_style(self, index: int, is_cursor: bool) -> Style:
         snap = self._snapshot

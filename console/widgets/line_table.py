@@ -26,9 +26,43 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-__all__ = ["Column", "LineTable", "Row"]
+__all__ = ["Column", "LineTable", "Row", "StripCache"]
 
 _NOT_REVERSED = Style(reverse=False)
+
+
+class StripCache:
+    """One Strip per distinct (text, style, width, scroll) line, reused while the line is unchanged.
+
+    Handing Textual the same Strip object again keeps its per-strip caches (colour filters, crops) warm,
+    so a table whose rows mostly stay the same, or a log that scrolls by a line, repaints cheaply. The
+    cache is dropped wholesale when it grows past ``limit`` entries (a few screens' worth)."""
+
+    def __init__(self, limit: int = 1024) -> None:
+        self.limit = limit
+        self._strips: dict[tuple[str, Style, int, int], Strip] = {}
+
+    def clear(self) -> None:
+        self._strips.clear()
+
+    def line(self, text: str, style: Style, width: int, scroll_x: int = 0) -> Strip:
+        """`text` in one style, scrolled by `scroll_x` and cut or padded to `width` cells."""
+        key = (text, style, width, scroll_x)
+        strip = self._strips.get(key)
+        if strip is None:
+            if len(self._strips) >= self.limit:
+                self._strips.clear()
+            strip = self._strips[key] = _line_strip(text, style, width, scroll_x)
+        return strip
+
+
+def _line_strip(text: str, style: Style, width: int, scroll_x: int) -> Strip:
+    length = cell_len(text)
+    if scroll_x == 0 and length == width:  # the common case: the text fills the width exactly
+        return Strip([Segment(text, style)], width)
+    if scroll_x == 0 and length < width:
+        return Strip([Segment(text + " " * (width - length), style)], width)
+    return Strip([Segment(text, style)], length).crop(scroll_x, scroll_x + width).extend_cell_length(width, style)
 
 
 @dataclass(frozen=True)
@@ -118,6 +152,8 @@ class LineTable(ScrollView, can_focus=True):
         self._widths_cache: tuple[int, tuple[int, ...]] | None = None
         self._frame_style: Style | None = None
         """The widget's Rich style, looked up once per ``render_lines`` (it walks the DOM)."""
+        self._strips = StripCache()
+        self._frame_geometry: tuple[int, int, int] | None = None
 
     # ------------------------------------------------------------------------------------------ rows
 
@@ -257,19 +293,23 @@ class LineTable(ScrollView, can_focus=True):
         )
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        """Look the widget's style, width and scroll position up once per paint (each walks the DOM or
+        the reactive machinery, tens of µs, and a paint draws every visible line)."""
         self._frame_style = self.rich_style
+        self._frame_geometry = (self.scrollable_content_region.width, *self.scroll_offset)
         try:
             return super().render_lines(crop)
         finally:
             self._frame_style = None
+            self._frame_geometry = None
 
     @property
     def base_style(self) -> Style:
         return self._frame_style if self._frame_style is not None else self.rich_style
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        scroll_x, scroll_y = self.scroll_offset
+        geometry = self._frame_geometry
+        width, scroll_x, scroll_y = geometry if geometry is not None else (self.scrollable_content_region.width, *self.scroll_offset)
         if y == 0:
             style = self.base_style + self.get_component_rich_style("line-table--header")
             return self._strip(self.format_cells([column.title for column in self._columns], width), style, width, scroll_x)
@@ -282,13 +322,9 @@ class LineTable(ScrollView, can_focus=True):
         row = self.row_at(index)
         return self._strip(self.format_cells(row.cells, width), self.row_style(row, index == self._cursor_index), width, scroll_x)
 
-    @staticmethod
-    def _strip(text: str, style: Style, width: int, scroll_x: int) -> Strip:
+    def _strip(self, text: str, style: Style, width: int, scroll_x: int) -> Strip:
         """One line of `text`, scrolled by `scroll_x` and cut or padded to `width` cells."""
-        length = cell_len(text)
-        if scroll_x == 0 and length == width:  # the common case: the flexible column fills the width
-            return Strip([Segment(text, style)], width)
-        return Strip([Segment(text, style)], length).crop(scroll_x, scroll_x + width).extend_cell_length(width, style)
+        return self._strips.line(text, style, width, scroll_x)
 
     def row_style(self, row: Row, is_cursor: bool) -> Style:
         """The row's Rich style: the widget's, its style classes', then the cursor's."""

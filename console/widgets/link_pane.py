@@ -1,4 +1,4 @@
-"""Link pane: the current ground contact and the next passes with AOS/LOS countdowns and maximum elevation."""
+"""Link pane: the sub-satellite point, the current ground contact and the next passes with AOS/LOS countdowns and maximum elevation."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ MAX_PASSES = 5
 
 
 class LinkPane(DetailPane):
-    """Ground contact now, elevation history, and the pass schedule."""
+    """Where the satellite is over the Earth, ground contact now, elevation history, and the pass schedule."""
 
     TITLE = "Ground link"
 
@@ -31,7 +31,10 @@ class LinkPane(DetailPane):
             contact = Content.assemble(label("Contact"), (station_id, "$text-success bold"), f" el {elevation:.1f}°{los}")
         else:
             contact = Content.assemble(label("Contact"), ("none", "$text-muted"), f" (best el {elevation:.0f}°)")
+        lat, lon = float(snap.lat_deg[i]), float(snap.lon_deg[i])
+        position = f"{abs(lat):.1f}°{'N' if lat >= 0 else 'S'} {abs(lon):.1f}°{'E' if lon >= 0 else 'W'}"
         lines = [
+            Content.assemble(label("Over"), f"{position} · {float(snap.alt_km[i]):.0f} km"),
             contact,
             Content.assemble(label("Elev"), f"{'best station':<{VALUE_WIDTH}} ", (fmt.sparkline(view.history["best_elevation_deg"], spark, -90.0, 90.0), "$text-success")),
         ]
