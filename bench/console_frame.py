@@ -2,12 +2,14 @@
 
 For fleets of about 100, 1,000 and 10,000 satellites (Walker shells built on the fly, with the bundled
 ground network) the real console loop runs headless under Textual's ``run_test`` at 200x50: the frame
-timer, the engine stepping in its worker thread at 600x, every pane taking each frame. Measured:
+timer (30 Hz, the app's default), the engine stepping in its worker thread at 600x (``--speed``), the
+clock, fleet table and satellite detail taking every frame, the map and event log at most 5 per second
+(``SLOW_PANES_PERIOD_S``), and the console's garbage-collector policy on, as in ``omc``. Measured:
 
 - **frames/s**: frames applied to the panes per wall second during a timed run.
 - **screen update**: one compositor refresh (Textual rendering every changed widget into the screen
   update a terminal would be sent), timed around ``Screen._compositor_refresh``.
-- **engine/frame**: the engine side of one frame alone (six 10 s steps and the snapshot).
+- **engine/frame**: the engine side of a 0.1 s frame alone (at 600x: six 10 s steps and the snapshot).
 - **idle render**: the whole screen rendered to ANSI text with nothing changed (the floor).
 - **key → screen**: from a key event arriving (as the terminal driver delivers it) to the first screen
   update showing its effect, while the engine runs: ``down`` moves the fleet-table selection (the
@@ -17,7 +19,7 @@ The terminal write itself (about 40 KB per full frame) is not included. The base
 run is one bare ``SatrecArray.sgp4`` call for the same fleet; compare ratios between machines, since
 absolute times on these shared 2-core VMs vary 2x.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/console_frame.py [--sizes 100,1000,10000] [--seconds 3] [--tick-hz 30] [--json out.json]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/console_frame.py [--sizes 100,1000,10000] [--seconds 3] [--tick-hz 30] [--speed 600] [--json out.json]
 """
 
 from __future__ import annotations
@@ -138,9 +140,9 @@ async def key_latency(app: MissionControlApp, key: str, changed, presses: int) -
     return samples
 
 
-async def measure(spec, seconds: float, tick_hz: float) -> dict:
+async def measure(spec, seconds: float, tick_hz: float, speed: float = 600.0) -> dict:
     """The real app loop (frame timer, engine worker thread) at 200x50."""
-    result: dict = {"satellites": len(spec.satellites), "tick_hz": tick_hz}
+    result: dict = {"satellites": len(spec.satellites), "tick_hz": tick_hz, "speed": speed}
     clock = RefreshClock()
     try:
         app = MissionControlApp(spec, tick_hz=tick_hz)
@@ -154,7 +156,7 @@ async def measure(spec, seconds: float, tick_hz: float) -> dict:
                 idle.append(time.perf_counter() - started)
             result["idle_render"] = summary(idle)
 
-            app.driver.speed_index = SPEEDS.index(600)
+            app.driver.speed_index = SPEEDS.index(speed)
             await pilot.press("space")
             await asyncio.sleep(0.5)
             frames, clock.costs[:] = app._frame_count, []
@@ -177,7 +179,7 @@ async def measure(spec, seconds: float, tick_hz: float) -> dict:
 
     # Engine part of a frame, alone: six steps of 10 s plus the snapshot the panes get.
     driver = Driver(Simulation(spec))
-    driver.speed_index = SPEEDS.index(600)
+    driver.speed_index = SPEEDS.index(speed)
     driver.toggle_pause()
     engine = []
     for _ in range(15):
@@ -192,11 +194,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of the timed run per fleet")
-    parser.add_argument("--tick-hz", type=float, default=30.0, help="frame timer asked for (the app's default is 10)")
+    parser.add_argument("--tick-hz", type=float, default=30.0, help="frame timer asked for (the app's default, DEFAULT_TICK_HZ, is 30)")
+    parser.add_argument("--speed", type=float, default=600.0, help=f"simulation speed while measuring, one of {SPEEDS[:-1]}")
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
     rows = []
-    print(f"terminal {SIZE[0]}x{SIZE[1]}, running at 600x, frame timer {options.tick_hz:g} Hz")
+    if options.speed not in SPEEDS:
+        parser.error(f"--speed must be one of {SPEEDS[:-1]}")
+    print(f"terminal {SIZE[0]}x{SIZE[1]}, running at {options.speed:g}x, frame timer {options.tick_hz:g} Hz")
     print("  sats | frames/s | screen update ms | engine/frame ms | idle render ms | key down→screen ms | space→screen ms | update ÷ sgp4")
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in options.sizes.split(",")):
@@ -206,7 +211,7 @@ def main() -> None:
             started = time.perf_counter()
             spec = load_mission(path)
             load_s = time.perf_counter() - started
-            row = asyncio.run(measure(spec, options.seconds, options.tick_hz))
+            row = asyncio.run(measure(spec, options.seconds, options.tick_hz, options.speed))
             row["load_s"] = load_s
             row["sgp4_ms"] = 1e3 * sgp4_baseline(spec)
             rows.append(row)

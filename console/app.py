@@ -76,11 +76,13 @@ class DetailForecasts:
         self.passes_computed_s = float("-inf")
         self.track: GroundTrackPath | None = None
         self.track_computed_s = float("-inf")
+        self.history: SatelliteHistory | None = None
+        self.history_recorded = -1
 
     def collect(self, driver: Driver, satellite_id: str, now_s: float) -> tuple[SatelliteHistory, GroundTrackPath]:
         if satellite_id != self.satellite_id:
             self.satellite_id = satellite_id
-            self.sunlight, self.passes, self.track = None, (), None
+            self.sunlight, self.passes, self.track, self.history = None, (), None, None
             self.passes_computed_s = self.track_computed_s = float("-inf")
         if self._sunlight_stale(now_s):
             self.sunlight = driver.forecast_sunlight(satellite_id)
@@ -90,7 +92,11 @@ class DetailForecasts:
         if self.track is None or abs(now_s - self.track_computed_s) > TRACK_REFRESH_S:
             self.track = driver.ground_track(satellite_id)
             self.track_computed_s = now_s
-        return driver.history(satellite_id), self.track
+        recorded = driver.sim.telemetry_history.recorded
+        if self.history is None or recorded != self.history_recorded:
+            # Same object until a new sample is taken, so the panes can keep their sparklines.
+            self.history, self.history_recorded = driver.history(satellite_id), recorded
+        return self.history, self.track
 
     def _sunlight_stale(self, now_s: float) -> bool:
         forecast = self.sunlight
@@ -110,6 +116,15 @@ class DetailForecasts:
             if p.los_s is not None and self.passes_computed_s < p.los_s <= now_s:
                 return True
         return False
+
+
+DEFAULT_TICK_HZ = 30.0
+"""Frames asked for per second; a frame that takes longer simply delays the next (frames never overlap)."""
+
+SLOW_PANES_PERIOD_S = 0.2
+"""While running live, the map and the event log redraw at most this often (5 times a second: as fast as
+anyone reads them, and each redraw of either costs as much as the fleet table's). The clock, the fleet table
+and the satellite detail redraw every frame; a paused frame, a step or a new selection redraws all at once."""
 
 
 class MissionControlApp(App[None]):
@@ -138,7 +153,7 @@ class MissionControlApp(App[None]):
     ]
     """Console-wide keys; each pane adds its own (see the help screen)."""
 
-    def __init__(self, spec: MissionSpec, *, seed: int | None = None, tick_hz: float | None = 10.0, theme: str = "textual-dark") -> None:
+    def __init__(self, spec: MissionSpec, *, seed: int | None = None, tick_hz: float | None = DEFAULT_TICK_HZ, theme: str = "textual-dark") -> None:
         super().__init__()
         self.spec = spec
         self.driver = Driver(Simulation(spec, seed=seed))
@@ -155,6 +170,8 @@ class MissionControlApp(App[None]):
         self._index_ids: tuple[str, ...] | None = None
         self._index: dict[str, int] = {}
         self.gc_policy = FrameGarbagePolicy()
+        self._pending_events: list[Event] = []
+        self._slow_panes_due = 0.0
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -243,7 +260,11 @@ class MissionControlApp(App[None]):
         if not self.tick_hz or not self.is_running:
             return
         period = 1.0 / self.tick_hz
-        self.set_timer(max(0.005, period - (time.perf_counter() - started)), self._tick)
+        delay = period - (time.perf_counter() - started)
+        if delay > 0.001:
+            self.set_timer(delay, self._tick)
+        else:  # behind: start the next frame as soon as the screen has had its turn
+            self.call_later(self._tick)
 
     @on(Worker.StateChanged)
     def _engine_failed(self, event: Worker.StateChanged) -> None:
@@ -252,6 +273,7 @@ class MissionControlApp(App[None]):
                 self.driver.toggle_pause()
             error = event.worker.error
             self.notify(f"engine stopped: {error}", title="Engine error", severity="error", timeout=30)
+            self._flush_events()
             self.query_one(EventLog).add_note(self.driver.sim.time_s, f"engine error, paused: {error}")
             self._schedule_next_tick(time.perf_counter())
 
@@ -304,18 +326,24 @@ class MissionControlApp(App[None]):
             if self.selected_id is None and table.selected_id is not None:
                 self.selected_id = table.selected_id
             self.query_one(AlarmTable).update_alarms(self._alarms, snapshot.time_s, self._current_values(snapshot))
-            if frame.events:
-                self.query_one(EventLog).add_events(frame.events)
+            self._pending_events.extend(frame.events)
             self.query_one(SatelliteDetail).show(bundle.view)
             if bundle.view is not None:
                 _set_if_changed(self.query_one("#detail-pane"), "border_title", self._detail_title(bundle.view))
-            self.query_one(GroundTrackMap).show(snapshot, self.selected_id, bundle.track)
+            ground_map = self.query_one(GroundTrackMap)
+            now = time.perf_counter()
+            live = self.tick_hz is not None and not frame.paused
+            if not live or now >= self._slow_panes_due or ground_map.selected_id != self.selected_id:
+                self._slow_panes_due = now + SLOW_PANES_PERIOD_S
+                self._flush_events()
+                ground_map.show(snapshot, self.selected_id, bundle.track)
             self._update_clock(frame)
             self._update_fleet_subtitle()
         if frame.found is not None:
             self._seek_finished(frame.found)
         elif frame.seek_gave_up:
             self.notify("nothing found in two days of mission time; paused", title="Seek", severity="warning")
+            self._flush_events()
             self.query_one(EventLog).add_note(snapshot.time_s, "seek gave up after two days of mission time; paused")
 
     def _current_values(self, snapshot) -> dict[int, float]:
@@ -374,11 +402,19 @@ class MissionControlApp(App[None]):
 
     def _seek_finished(self, event: Event) -> None:
         self.notify(event.message, title="Stopped at", timeout=6)
+        self._flush_events()
         self.query_one(EventLog).add_note(self.driver.sim.time_s, f"stopped at {event.message}")
 
     # ----------------------------------------------------------------------------------------- actions
 
+    def _flush_events(self) -> None:
+        """Hand the engine events held back since the map and log last redrew to the log."""
+        if self._pending_events:
+            events, self._pending_events = self._pending_events, []
+            self.query_one(EventLog).add_events(events)
+
     def _note(self, text: str) -> None:
+        self._flush_events()
         self.query_one(EventLog).add_note(self.driver.sim.time_s, text)
 
     def action_toggle_pause(self) -> None:
@@ -558,7 +594,7 @@ _PANE_ACTIONS = (
 )
 
 
-def make_app(mission: str | MissionSpec, *, seed: int | None = None, tick_hz: float | None = 10.0, theme: str = "textual-dark") -> MissionControlApp:
+def make_app(mission: str | MissionSpec, *, seed: int | None = None, tick_hz: float | None = DEFAULT_TICK_HZ, theme: str = "textual-dark") -> MissionControlApp:
     """The one constructor the CLI, tests and benchmarks use."""
     from engine import load_mission
 

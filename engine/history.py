@@ -54,6 +54,12 @@ class TelemetryHistory:
     def sample_count(self) -> int:
         return min(self._count, self.capacity)
 
+    @property
+    def recorded(self) -> int:
+        """Samples recorded since the start (keeps counting when the ring wraps): a version number for
+        caches of ``satellite`` results."""
+        return self._count
+
     def due(self, time_s: float) -> bool:
         """Is a sample owed at `time_s` (the first step at or after each multiple of the interval)?"""
         return time_s >= self._next_sample_s - 1e-9

@@ -199,3 +199,39 @@ async def test_small_terminals_show_one_pane_at_a_time(small_app, size):
             assert shown == [f"{name}-pane"]
             region = app.query_one(f"#{name}-pane").region
             assert region.width == size[0] and region.height >= size[1] - 4
+
+
+async def test_live_frames_redraw_map_and_log_at_most_five_times_a_second_without_losing_events(small_app):
+    """While running live, the map and the event log skip frames that come sooner than 0.2 s after their
+    last redraw; the held-back events reach the log, in order, on the next due frame or on pause."""
+    app = small_app
+    async with app.run_test(size=WIDE) as pilot:
+        app.tick_hz = 30.0  # live frames (the timer itself is not started: the test moves time)
+        ground_map, log = app.query_one(GroundTrackMap), app.query_one(EventLog)
+        await pilot.press("space")
+        app._slow_panes_due = float("inf")  # the next frames come "too soon"
+        drawn_at = ground_map._snapshot.time_s
+        rows_before = log.row_count
+        for _ in range(30):
+            app.advance(1.0)  # 30 simulated minutes of eclipses and passes
+        assert ground_map._snapshot.time_s == drawn_at  # the map kept its last picture
+        held = list(app._pending_events)
+        assert held and log.row_count == rows_before
+        app._slow_panes_due = 0.0  # due: everything held back is drawn
+        frame = app.advance(1.0)
+        assert ground_map._snapshot.time_s == frame.snapshot.time_s
+        assert not app._pending_events
+        entries = list(log._entries)[rows_before:]
+        assert len(entries) >= len(held)
+        assert [entry.message for entry in entries[: len(held)]] == [event.message for event in held]
+        times = [entry.time_s for entry in entries]
+        assert times == sorted(times)
+        # A selection change redraws the map at once, due or not.
+        app._slow_panes_due = float("inf")
+        await pilot.press("down")
+        assert ground_map.selected_id == app.selected_id
+        # Pausing flushes the log before the operator's note.
+        app.advance(1.0)
+        await pilot.press("space")
+        assert not app._pending_events
+        assert "paused" in log.row_at(log.row_count - 1).cells[-1]

@@ -77,3 +77,21 @@ async def test_only_visible_rows_are_rendered_and_cells_show_units(snapshot):
         assert table.rows()[0] in first and f"{snapshot.battery_soc[index]:.0%}" in first
         hottest = np.where(snapshot.gpu_present[index], snapshot.gpu_temp_c[index], -np.inf).max()
         assert f"{hottest:.1f}" in first
+
+
+async def test_row_styles_follow_focus_and_theme_changes(snapshot):
+    """Row styles are resolved once and kept between frames; focus and theme changes must still show."""
+    app = TableApp(snapshot)
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(FleetTable)
+        await pilot.pause()
+        focused_cursor = list(table.render_line(1))[0].style
+        other_row = list(table.render_line(2))[0].style
+        table.blur()
+        await pilot.pause()
+        blurred_cursor = list(table.render_line(1))[0].style
+        assert blurred_cursor.bgcolor != focused_cursor.bgcolor  # full accent only while focused
+        assert list(table.render_line(2))[0].style == other_row
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert list(table.render_line(2))[0].style.bgcolor != other_row.bgcolor

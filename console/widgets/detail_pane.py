@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 from textual.content import Content
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from console import formatting as fmt
 from console.detail import SatelliteView
 from console.widgets.content_lines import ContentLines, changed_rows
 
@@ -37,6 +39,7 @@ class DetailPane(Widget):
         self._lines: list[Content] | None = None
         self._lines_width = 0
         self._painter = ContentLines(self)
+        self._sparklines: dict[tuple, tuple[np.ndarray, str]] = {}
 
     def show(self, view: SatelliteView | None) -> None:
         """Take a new view; lines are built once here (not again for layout). Only the lines that changed
@@ -75,6 +78,19 @@ class DetailPane(Widget):
 
     def lines(self, view: SatelliteView, width: int) -> list[Content]:
         raise NotImplementedError
+
+    def sparkline(self, values: np.ndarray, width: int, low: float | None = None, high: float | None = None) -> str:
+        """``formatting.sparkline``, remembered while the history array is the same object (the app hands
+        the same history until the engine records a new sample, once a simulated minute)."""
+        key = (id(values), width, low, high)
+        cached = self._sparklines.get(key)
+        if cached is not None and cached[0] is values:
+            return cached[1]
+        if len(self._sparklines) > 64:
+            self._sparklines.clear()
+        text = fmt.sparkline(values, width, low, high)
+        self._sparklines[key] = (values, text)
+        return text
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return len(self._current_lines(max(width, 20)))

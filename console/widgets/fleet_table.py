@@ -103,6 +103,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._gpus_ok = np.empty(0, dtype=np.int64)
         self._styles: dict[str, Style] | None = None
         self._frame: tuple[int, int, int, int] | None = None
+        self._row_styles: dict[tuple[bool, int, bool], Style] = {}
         self._strips = StripCache()
 
     # ------------------------------------------------------------------------------------------ data
@@ -224,20 +225,28 @@ class FleetTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------------------------- rendering
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Resolve the row styles, the geometry and the cursor row once per paint (each CSS or reactive
-        lookup costs tens of µs; a paint has ~50 rows)."""
-        self._styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
-        self._styles["base"] = self.rich_style
-        self._row_styles: dict[tuple[bool, int, bool], Style] = {}
+        """Look the geometry and the cursor row up once per paint (each reactive lookup costs tens of µs;
+        a paint has ~50 rows)."""
         self._frame = (self.scrollable_content_region.width, *self.scroll_offset, self._cursor_row())
         try:
             return super().render_lines(crop)
         finally:
-            self._styles = None
             self._frame = None
 
+    def notify_style_update(self) -> None:
+        """The CSS, the theme or the focus changed: resolve the row styles again."""
+        super().notify_style_update()
+        self._styles = None
+        self._row_styles = {}
+        self._strips.clear()
+
     def _style(self, name: str) -> Style:
-        return self._styles[name] if self._styles is not None else (self.rich_style if name == "base" else self.get_component_rich_style(name))
+        """A component style, resolved once until the styles change (each lookup walks the DOM, ~100 µs,
+        and Textual drops its own cache on every refresh)."""
+        if self._styles is None:
+            self._styles = {component: self.get_component_rich_style(component) for component in self.COMPONENT_CLASSES}
+            self._styles["base"] = self.rich_style
+        return self._styles[name]
 
     def render_line(self, y: int) -> Strip:
         if self._frame is not None:
@@ -264,8 +273,8 @@ class FleetTable(ScrollView, can_focus=True):
         snap = self._snapshot
         assert snap is not None
         key = (bool(snap.sunlit[index]), min(int(snap.alarm_level[index]), 2), is_cursor)
-        cache = getattr(self, "_row_styles", None) if self._styles is not None else None
-        if cache is not None and key in cache:
+        cache = self._row_styles
+        if key in cache:
             return cache[key]
         sunlit, level, _ = key
         style = self._style("base")
@@ -277,8 +286,7 @@ class FleetTable(ScrollView, can_focus=True):
             style += self._style("fleet-table--red")
         if is_cursor:
             style += self._style("fleet-table--cursor")
-        if cache is not None:
-            cache[key] = style
+        cache[key] = style
         return style
 
     def _cells(self, index: int) -> tuple[str, ...]:

@@ -150,8 +150,9 @@ class LineTable(ScrollView, can_focus=True):
         self._cursor_index = 0
         self._cursor_key: Hashable | None = None
         self._widths_cache: tuple[int, tuple[int, ...]] | None = None
-        self._frame_style: Style | None = None
-        """The widget's Rich style, looked up once per ``render_lines`` (it walks the DOM)."""
+        self._style_memo: dict[tuple, Style] = {}
+        """Rich styles of the widget and its component classes, kept until the CSS or theme changes (each
+        lookup walks the DOM, ~100 µs, and Textual drops its own cache on every refresh)."""
         self._strips = StripCache()
         self._frame_geometry: tuple[int, int, int] | None = None
 
@@ -293,30 +294,44 @@ class LineTable(ScrollView, can_focus=True):
         )
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Look the widget's style, width and scroll position up once per paint (each walks the DOM or
-        the reactive machinery, tens of µs, and a paint draws every visible line)."""
-        self._frame_style = self.rich_style
+        """Look the width and scroll position up once per paint (each goes through the reactive
+        machinery, tens of µs, and a paint draws every visible line)."""
         self._frame_geometry = (self.scrollable_content_region.width, *self.scroll_offset)
         try:
             return super().render_lines(crop)
         finally:
-            self._frame_style = None
             self._frame_geometry = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_memo.clear()
+        self._strips.clear()
+
+    def component_style(self, *names: str, partial: bool = False) -> Style:
+        """``get_component_rich_style``, remembered until the styles change."""
+        key = (names, partial)
+        style = self._style_memo.get(key)
+        if style is None:
+            style = self._style_memo[key] = self.get_component_rich_style(*names, partial=partial)
+        return style
 
     @property
     def base_style(self) -> Style:
-        return self._frame_style if self._frame_style is not None else self.rich_style
+        style = self._style_memo.get(("base",))
+        if style is None:
+            style = self._style_memo[("base",)] = self.rich_style
+        return style
 
     def render_line(self, y: int) -> Strip:
         geometry = self._frame_geometry
         width, scroll_x, scroll_y = geometry if geometry is not None else (self.scrollable_content_region.width, *self.scroll_offset)
         if y == 0:
-            style = self.base_style + self.get_component_rich_style("line-table--header")
+            style = self.base_style + self.component_style("line-table--header")
             return self._strip(self.format_cells([column.title for column in self._columns], width), style, width, scroll_x)
         index = scroll_y + y - 1
         if index >= self.row_count:
             if self.row_count == 0 and y == 1 and self.empty_text():
-                style = self.base_style + self.get_component_rich_style("line-table--empty")
+                style = self.base_style + self.component_style("line-table--empty")
                 return self._strip(f" {self.empty_text()}", style, width, 0)
             return Strip.blank(width, self.base_style)
         row = self.row_at(index)
@@ -330,7 +345,7 @@ class LineTable(ScrollView, can_focus=True):
         """The row's Rich style: the widget's, its style classes', then the cursor's."""
         style = self.base_style
         if row.style_class:
-            style += self.get_component_rich_style(*row.style_class.split())
+            style += self.component_style(*row.style_class.split())
         if is_cursor:
             style += self._cursor_style()
         return style
@@ -338,8 +353,8 @@ class LineTable(ScrollView, can_focus=True):
     def _cursor_style(self) -> Style:
         """The cursor's background and text style; its colour only if the CSS sets one, so that an
         unfocused cursor keeps the row's colour."""
-        full = self.get_component_rich_style("line-table--cursor")
-        partial = self.get_component_rich_style("line-table--cursor", partial=True)
+        full = self.component_style("line-table--cursor")
+        partial = self.component_style("line-table--cursor", partial=True)
         colours = Style(color=full.color if partial.color is not None else None, bgcolor=full.bgcolor)
         return partial.without_color + colours + _NOT_REVERSED
 

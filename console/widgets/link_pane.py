@@ -36,7 +36,7 @@ class LinkPane(DetailPane):
         lines = [
             Content.assemble(label("Over"), f"{position} · {float(snap.alt_km[i]):.0f} km"),
             contact,
-            Content.assemble(label("Elev"), f"{'best station':<{VALUE_WIDTH}} ", (fmt.sparkline(view.history["best_elevation_deg"], spark, -90.0, 90.0), "$text-success")),
+            Content.assemble(label("Elev"), f"{'best station':<{VALUE_WIDTH}} ", (self.sparkline(view.history["best_elevation_deg"], spark, -90.0, 90.0), "$text-success")),
         ]
         upcoming = [p for p in view.passes if p.aos_s is not None and p.aos_s > now][:MAX_PASSES]
         if not upcoming:

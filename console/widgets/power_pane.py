@@ -36,8 +36,8 @@ class PowerPane(DetailPane):
         unserved = float(snap.unserved_power_w[i])
         direction = "in" if net > 1.0 else ("out" if net < -1.0 else ("full" if soc > 0.99 else "idle"))
         lines = [
-            Content.assemble(label("Array"), f"{array_value:<{VALUE_WIDTH}} ", (fmt.sparkline(history["solar_power_w"], spark), "$text-warning")),
-            Content.assemble(label("Loads"), f"{fmt.power(float(snap.load_power_w[i])):<{VALUE_WIDTH}} ", (fmt.sparkline(history["load_power_w"], spark), "$text-accent")),
+            Content.assemble(label("Array"), f"{array_value:<{VALUE_WIDTH}} ", (self.sparkline(history["solar_power_w"], spark), "$text-warning")),
+            Content.assemble(label("Loads"), f"{fmt.power(float(snap.load_power_w[i])):<{VALUE_WIDTH}} ", (self.sparkline(history["load_power_w"], spark), "$text-accent")),
             Content.assemble(
                 label(""),
                 (
@@ -50,12 +50,12 @@ class PowerPane(DetailPane):
                 label("Battery"),
                 (f"{soc:>4.0%}", SHED_STYLE[min(shed, 3)] if shed else ""),
                 f"  {float(snap.battery_energy_kwh[i]):.1f} kWh".ljust(VALUE_WIDTH - 4) + " ",
-                (fmt.sparkline(history["battery_soc"], spark, 0.0, 1.0), "$text-success"),
+                (self.sparkline(history["battery_soc"], spark, 0.0, 1.0), "$text-success"),
             ),
             Content.assemble(
                 label("Net"),
                 f"{fmt.signed_power(net) + ' ' + direction:<{VALUE_WIDTH}} ",
-                (fmt.sparkline(history["battery_net_w"], spark), "$text-primary"),
+                (self.sparkline(history["battery_net_w"], spark), "$text-primary"),
             ),
             Content.assemble(label("Shedding"), (SHED_TEXT[min(shed, 3)], SHED_STYLE[min(shed, 3)])),
         ]

@@ -26,11 +26,11 @@ class ThermalPane(DetailPane):
         temps = snap.gpu_temp_c[i][present]
         hottest = float(temps.max()) if temps.size else float("nan")
         lines = [
-            Content.assemble(label("Radiator"), f"{fmt.temperature(float(snap.radiator_temp_c[i])):<{VALUE_WIDTH}} ", (fmt.sparkline(history["radiator_temp_c"], spark), "$text-primary")),
-            Content.assemble(label("Loop"), f"{fmt.temperature(float(snap.loop_temp_c[i])):<{VALUE_WIDTH}} ", (fmt.sparkline(history["loop_temp_c"], spark), "$text-accent")),
+            Content.assemble(label("Radiator"), f"{fmt.temperature(float(snap.radiator_temp_c[i])):<{VALUE_WIDTH}} ", (self.sparkline(history["radiator_temp_c"], spark), "$text-primary")),
+            Content.assemble(label("Loop"), f"{fmt.temperature(float(snap.loop_temp_c[i])):<{VALUE_WIDTH}} ", (self.sparkline(history["loop_temp_c"], spark), "$text-accent")),
             Content.assemble(label("Array"), fmt.temperature(float(snap.array_temp_c[i]))),
             Content.assemble(label("Heaters"), ("ON (loop too cold)", "$text-warning") if bool(snap.heater_on[i]) else ("off", "$text-muted")),
-            Content.assemble(label("GPU max"), f"{fmt.temperature(hottest):<{VALUE_WIDTH}} ", (fmt.sparkline(history["hottest_gpu_c"], spark), "$text-error")),
+            Content.assemble(label("GPU max"), f"{fmt.temperature(hottest):<{VALUE_WIDTH}} ", (self.sparkline(history["hottest_gpu_c"], spark), "$text-error")),
         ]
         if not temps.size:
             lines.append(Content.assemble(("no GPUs installed", "$text-muted")))
