@@ -81,7 +81,7 @@ def forecast_sunlight(
     """Next shadow entry and exit after `from_s`: a coarse scan of the illuminated fraction, then bisection
     of each crossing of the sunlit threshold to a millisecond."""
     times = from_s + np.arange(0.0, horizon_s + coarse_step_s, coarse_step_s)
-    sun_km = sun.at_times(times)
+    sun_km = sun.interpolated(times)
     sunlit = _sunlit(satrec, clock, times, sun_km)
     changes = np.nonzero(sunlit[1:] != sunlit[:-1])[0]
     entries = changes[sunlit[changes]]
@@ -89,7 +89,7 @@ def forecast_sunlight(
     firsts = np.array([*entries[:1], *exits[:1]], dtype=np.intp)
     crossing_s = {}
     if len(firsts):
-        # The Sun moves 0.004° in 30 s: linear interpolation within one interval is exact to under a metre.
+        # The Sun moves 0.004° in 30 s: linear interpolation within one interval adds well under a metre.
         low, high = times[firsts].astype(float), times[firsts + 1].astype(float)
         was_sunlit = sunlit[firsts]
         for _ in range(16):  # 30 s / 2^16 < 1 ms

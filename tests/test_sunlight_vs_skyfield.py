@@ -270,3 +270,23 @@ def _julian_date_utc(when: datetime) -> float:
     """Julian date of a UTC datetime (days since -4712-01-01 12:00), as sgp4's jdsatepoch counts."""
     j2000 = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
     return 2451545.0 + (when - j2000).total_seconds() / 86400.0
+
+
+SUN_INTERPOLATION_DIRECTION_TOL_RAD = 1e-8
+"""Angle between the interpolated Sun and the exact DE421 Sun (the chord error bound is ~2e-9 rad)."""
+
+
+def test_interpolated_sun_matches_exact_de421_between_nodes():
+    """``SunEphemeris.interpolated`` (used by eclipse forecasts) against exact DE421 at off-node times
+    spread over three days, including chunk boundaries and times before the epoch."""
+    from engine.ephemeris import SUN_NODE_SPACING_S, MissionClock, SunEphemeris
+
+    sun = SunEphemeris(MissionClock(datetime(2026, 3, 21, tzinfo=timezone.utc)), 10.0)
+    rng = np.random.default_rng(7)
+    times = np.concatenate([rng.uniform(-86400.0, 3 * 86400.0, 200), [0.0, SUN_NODE_SPACING_S * 144 - 0.5, 86400.0 + 0.25]])
+    exact = sun.at_times(times)
+    interpolated = sun.interpolated(times)
+    # atan2 of |a×b| and a·b: arccos cannot resolve angles below ~2e-8 rad in double precision.
+    angle = np.arctan2(np.linalg.norm(np.cross(exact, interpolated), axis=1), np.einsum("ij,ij->i", exact, interpolated))
+    assert angle.max() < SUN_INTERPOLATION_DIRECTION_TOL_RAD
+    assert np.abs(np.linalg.norm(interpolated, axis=1) / np.linalg.norm(exact, axis=1) - 1.0).max() < 1e-8
