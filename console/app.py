@@ -44,6 +44,7 @@ from console.widgets.satellite_detail import SatelliteDetail
 from console.widgets.view_bar import VIEWS, ViewBar
 from engine import Event, EventKind, MissionSpec, Pass, Simulation
 from engine.alarms import Alarm
+from engine.durations import format_clock
 from engine.commands import AcknowledgeAlarm, CommandError, ShelveAlarm, UnshelveAlarm
 from engine.history import SatelliteHistory
 from engine.tracks import GroundTrackPath, SunlightForecast
@@ -156,7 +157,7 @@ class MissionControlApp(App[None]):
     def __init__(self, spec: MissionSpec, *, seed: int | None = None, tick_hz: float | None = DEFAULT_TICK_HZ, theme: str = "textual-dark") -> None:
         super().__init__()
         self.spec = spec
-        self.driver = Driver(Simulation(spec, seed=seed))
+        self.driver = Driver(Simulation(spec, seed=seed), end_s=spec.duration_s)
         self.tick_hz = tick_hz
         self._theme_name = theme
         self.selected_id: str | None = None
@@ -345,6 +346,11 @@ class MissionControlApp(App[None]):
             self.notify("nothing found in two days of mission time; paused", title="Seek", severity="warning")
             self._flush_events()
             self.query_one(EventLog).add_note(snapshot.time_s, "seek gave up after two days of mission time; paused")
+        if frame.reached_end:
+            ending = f"mission end reached at T+{format_clock(snapshot.time_s)}; paused (space runs on past the planned end)"
+            self.notify(ending, title="Mission end", timeout=10)
+            self._flush_events()
+            self.query_one(EventLog).add_note(snapshot.time_s, ending)
 
     def _current_values(self, snapshot) -> dict[int, float]:
         """The alarmed quantity's value now, for every active alarm."""

@@ -43,6 +43,8 @@ class Frame:
     """The event a seek stopped on (the driver pauses there)."""
     seek_gave_up: bool = False
     """The seek ran SEEK_LIMIT_S of mission time without finding its event and paused."""
+    reached_end: bool = False
+    """This frame stopped at the mission's planned end and paused (once; running on continues past it)."""
 
 
 @dataclass
@@ -59,6 +61,9 @@ class Driver:
     max_steps_per_frame: int = 2000
     max_frame_work_s: float = 0.05
     """Wall time one frame may spend stepping; keeps the UI responsive at any speed."""
+    end_s: float | None = None
+    """The mission's planned end: running stops and pauses there once (None: never)."""
+    _end_reached: bool = False
     _debt_s: float = 0.0
     _seeking: EventKind | None = None
     _seek_satellite: str | None = None
@@ -174,7 +179,11 @@ class Driver:
             self._debt_s += max(wall_dt_s, 0.0) * self.speed
             budget_steps = min(int(self._debt_s / self.sim.step_s), self.max_steps_per_frame)
         found: Event | None = None
+        reached_end = False
         while steps < budget_steps and not self.paused:
+            if self._at_end():
+                reached_end = self._end_reached = True
+                break
             self.sim.step()
             steps += 1
             if self._seeking is not None:
@@ -187,6 +196,8 @@ class Driver:
                     break
             if clock() - started > self.max_frame_work_s:  # checked every step: a 10k-satellite step is ~20 ms
                 break
+        if not reached_end and self._at_end():
+            reached_end = self._end_reached = True
         lagging = False
         if self._seeking is None and not math.isinf(self.speed):
             self._debt_s -= steps * self.sim.step_s
@@ -195,16 +206,26 @@ class Driver:
             self._debt_s = min(self._debt_s, self.sim.step_s)
         seeking = self._seeking
         gave_up = seeking is not None and found is None and self.sim.time_s - self._seek_started_s >= SEEK_LIMIT_S
-        if found is not None or gave_up:
+        if found is not None or gave_up or reached_end:
             self.paused = True
             self._seeking = None
-        return self._frame(steps=steps, lagging=lagging, seeking=seeking, found=found, gave_up=gave_up)
+            self._debt_s = 0.0
+        return self._frame(steps=steps, lagging=lagging, seeking=seeking, found=found, gave_up=gave_up, reached_end=reached_end)
+
+    def _at_end(self) -> bool:
+        return self.end_s is not None and not self._end_reached and self.sim.time_s >= self.end_s - 1e-9
 
     def _is_sought(self, event: Event) -> bool:
         return event.kind == self._seeking and (self._seek_satellite is None or event.satellite == self._seek_satellite)
 
     def _frame(
-        self, steps: int, lagging: bool, seeking: EventKind | None = None, found: Event | None = None, gave_up: bool = False
+        self,
+        steps: int,
+        lagging: bool,
+        seeking: EventKind | None = None,
+        found: Event | None = None,
+        gave_up: bool = False,
+        reached_end: bool = False,
     ) -> Frame:
         events = tuple(self._pending) + tuple(self.sim.drain_events())
         self._pending = []
@@ -218,4 +239,5 @@ class Driver:
             seeking=seeking,
             found=found,
             seek_gave_up=gave_up,
+            reached_end=reached_end,
         )

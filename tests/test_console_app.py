@@ -161,6 +161,7 @@ min_elevation_deg = 10
 async def test_run_to_next_aos_of_the_selected_satellite_stops_there(write_mission):
     # Svalbard (78° N) never sees a 53° shell: add a station it passes over.
     app = MissionControlApp(load_mission(write_mission(SMALL_MISSION + MID_LATITUDE_STATION)), tick_hz=None)
+    app.driver.end_s = None  # the pass comes after this short mission's planned end
     async with app.run_test(size=WIDE) as pilot:
         selected = app.selected_id
         await pilot.press("n")
@@ -235,3 +236,20 @@ async def test_live_frames_redraw_map_and_log_at_most_five_times_a_second_withou
         await pilot.press("space")
         assert not app._pending_events
         assert "paused" in log.row_at(log.row_count - 1).cells[-1]
+
+
+async def test_reaching_the_mission_end_pauses_and_says_so(small_app):
+    app = small_app
+    assert app.driver.end_s == app.spec.duration_s
+    async with app.run_test(size=WIDE) as pilot:
+        app.driver.end_s = 120.0  # a short planned end, as if the mission lasted two minutes
+        await pilot.press("space")
+        app.advance(10.0)  # 600 s asked at 60x
+        await pilot.pause()
+        assert app.driver.paused and app.driver.sim.time_s == 120.0
+        assert app.query_one(ClockBar).state.paused
+        log = app.query_one(EventLog)
+        assert "mission end reached at T+00:02:00" in log.row_at(log.row_count - 1).cells[-1]
+        await pilot.press("space")
+        app.advance(1.0)
+        assert app.driver.sim.time_s == 180.0 and not app.driver.paused

@@ -96,3 +96,25 @@ def test_seek_gives_up_after_the_limit_and_pauses(small_spec, monkeypatch):
     frame = driver.advance(0.05, clock=frozen_clock)
     assert frame.seek_gave_up and frame.found is None and driver.paused and driver.seeking is None
     assert 600.0 <= frame.snapshot.time_s < 600.0 + small_spec.step_s + 1e-9
+
+
+def test_running_stops_at_the_planned_mission_end_once_then_runs_on(small_spec):
+    driver = Driver(Simulation(small_spec), end_s=100.0, max_steps_per_frame=1000)
+    driver.speed_index = SPEEDS.index(600)
+    driver.toggle_pause()
+    frame = driver.advance(0.1, clock=frozen_clock)  # 60 s: not there yet
+    assert not frame.reached_end and frame.snapshot.time_s == 60.0
+    frame = driver.advance(1.0, clock=frozen_clock)  # asks for 600 s more: stops exactly at the end
+    assert frame.reached_end and frame.paused and driver.paused
+    assert frame.snapshot.time_s == 100.0 and frame.steps == 4
+    driver.toggle_pause()  # the operator runs on past the planned end: no second stop
+    frame = driver.advance(1.0, clock=frozen_clock)
+    assert not frame.reached_end and not frame.paused and frame.snapshot.time_s == 700.0
+
+
+def test_a_seek_also_stops_at_the_mission_end(small_spec):
+    driver = Driver(Simulation(small_spec), end_s=30.0)
+    driver.seek(EventKind.ECLIPSE_ENTRY, None)
+    frame = driver.advance(0.1, clock=frozen_clock)
+    assert frame.reached_end and frame.paused and frame.found is None and frame.snapshot.time_s == 30.0
+    assert driver.seeking is None

@@ -44,6 +44,9 @@ COLUMNS = (
     Column("alarm", 6, "<"),
 )
 
+TABLE_WIDTH = sum(column.width for column in COLUMNS) + len(COLUMNS) - 1
+"""Cells a full row needs (77: it fits an 80-column terminal inside the pane border and scrollbar)."""
+
 SORT_KEYS = ("worst", "id", "soc", "gpu_temp", "radiator")
 SORT_MARKS = {"worst": ("alarm", "▾"), "id": ("satellite", "▴"), "soc": ("SoC", "▴"), "gpu_temp": ("GPU °C", "▾"), "radiator": ("rad °C", "▾")}
 """Which column header carries the sort mark, and the direction (▾ worst/highest first, ▴ lowest first)."""
@@ -165,7 +168,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._order = indices[np.lexsort(keys)] if len(indices) else indices
         if self._selected is None and len(self._order):
             self._selected = snap.satellite_ids[self._order[0]]
-        set_virtual_size(self, Size(sum(c.width + 1 for c in COLUMNS), len(self._order) + 1))
+        set_virtual_size(self, Size(TABLE_WIDTH, len(self._order) + 1))
         self.refresh()
 
     def _id_ranks(self, satellite_ids: tuple[str, ...]) -> np.ndarray:
