@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.command import CommandPalette
+from textual.worker import WorkerFailed
 
 from console.app import MissionControlApp
 from console.screens.help import HelpScreen
@@ -253,3 +254,20 @@ async def test_reaching_the_mission_end_pauses_and_says_so(small_app):
         await pilot.press("space")
         app.advance(1.0)
         assert app.driver.sim.time_s == 180.0 and not app.driver.paused
+
+
+async def test_an_engine_error_in_the_worker_pauses_and_is_reported(small_app):
+    """A frame whose engine step fails (here: a state corrupted to NaN, which the engine's own finiteness
+    check refuses) pauses the console and tells the operator why, instead of crashing the app."""
+    app = small_app
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.press("space")
+        app.driver.sim.battery.energy_j[0] = float("nan")
+        worker = app._run_frame(1.0)  # the engine worker, as the frame timer starts it
+        with pytest.raises(WorkerFailed, match="non-finite state"):
+            await worker.wait()
+        await pilot.pause()
+        assert app.driver.paused and app.is_running
+        log = app.query_one(EventLog)
+        last = log.row_at(log.row_count - 1).cells[-1]
+        assert last.startswith("engine error, paused:") and "non-finite state" in last

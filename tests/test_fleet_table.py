@@ -95,3 +95,16 @@ async def test_row_styles_follow_focus_and_theme_changes(snapshot):
         app.theme = "textual-light"
         await pilot.pause()
         assert list(table.render_line(2))[0].style.bgcolor != other_row.bgcolor
+
+
+async def test_clicking_a_row_selects_that_satellite(snapshot):
+    app = TableApp(snapshot)
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(FleetTable)
+        rows = table.rows()
+        await pilot.click(FleetTable, offset=(3, 3))  # screen line 3 = the third row under the header
+        await pilot.pause()
+        assert table.selected_id == rows[2] and app.selected[-1] == rows[2]
+        await pilot.click(FleetTable, offset=(3, 0))  # the header: nothing changes
+        await pilot.pause()
+        assert table.selected_id == rows[2]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -212,6 +213,14 @@ class FleetTable(ScrollView, can_focus=True):
             self.scroll_to(y=row, animate=False)
         elif row >= top + visible:
             self.scroll_to(y=row - visible + 1, animate=False)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a row selects that satellite (the header and the space below the rows do nothing)."""
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y >= 1:
+            row = int(self.scroll_offset.y) + offset.y - 1
+            if row < len(self._order):
+                self._move_to(row)
 
     def action_cursor(self, delta: int) -> None:
         self._move_to(self._cursor_row() + delta)
