@@ -70,14 +70,18 @@ class GpuState:
         junction_k: np.ndarray,
         loop_k: np.ndarray,
         shed_level: np.ndarray,
-        utilization: float,
+        utilization: float | np.ndarray,
         policy: PowerPolicy,
         dt_s: float,
     ) -> GpuDemand:
         """Power each GPU draws over the next step, given its temperature, the coolant loop temperature,
         the shedding level and the workload."""
-        level_utilization = np.where(shed_level >= ShedLevel.PAUSED, policy.paused_utilization, utilization)
-        u = level_utilization[:, None]
+        paused = shed_level >= ShedLevel.PAUSED
+        requested = np.asarray(utilization, dtype=float)
+        if requested.ndim == 0:  # one workload level for the whole fleet
+            u = np.where(paused, policy.paused_utilization, requested)[:, None]
+        else:  # per GPU (N, G), e.g. from the job scheduler; pausing caps it
+            u = np.where(paused[:, None], np.minimum(requested, policy.paused_utilization), requested)
         c_dt = self._capacity_j_per_k / dt_s
         gain = u * self._tdp_w * self._slope  # W per K of junction temperature inside the throttling band
         full_power = self._idle_w + u * (self._tdp_w - self._idle_w)
@@ -94,8 +98,8 @@ class GpuState:
             powered &= ~safe[:, None]
         cap_w = self._tdp_w * cap_fraction
         idle_w = np.minimum(self._idle_w, cap_w)
-        util = level_utilization[:, None] * powered
-        power = (idle_w + level_utilization[:, None] * (cap_w - idle_w)) * powered
+        util = u * powered
+        power = (idle_w + u * (cap_w - idle_w)) * powered
         speed = powered.astype(float)
         capped = powered & (cap_fraction < 1.0)
         if capped.any():

@@ -135,3 +135,27 @@ def test_capped_and_paused_levels_reduce_gpu_power(write_mission):
     assert paused.power_w[0, 0] == pytest.approx(hw.gpu_idle_w + p.paused_utilization * (cap_w - hw.gpu_idle_w))
     assert np.all(safe.power_w == 0.0) and not safe.powered.any()
     assert capped.speed[0, 0] == pytest.approx(p.capped_power_fraction ** hw.gpu_throughput_exponent)
+
+
+def test_per_gpu_utilization_sets_each_gpus_power_and_pausing_caps_it(write_mission):
+    """The job scheduler hands a (N, G) utilization: idle GPUs draw idle power, busy ones their share of
+    TDP, and a paused satellite's GPUs are held to the paused level; a uniform array equals the scalar."""
+    spec = load_mission(write_mission(SMALL_MISSION))
+    sim = Simulation(spec)
+    hw, p = spec.satellites[0].hardware, spec.power_policy
+    shape = sim.hw.gpu_present.shape
+    levels = np.zeros(shape[0], dtype=np.int8)
+    per_gpu = np.zeros(shape)
+    per_gpu[0, 0], per_gpu[0, 1] = 1.0, 0.5
+    demand = sim.gpus.demand(sim.thermal.junction_k, sim.thermal.loop_k, levels, per_gpu, p, 10.0)
+    assert demand.power_w[0, 0] == pytest.approx(hw.gpu_tdp_w)
+    assert demand.power_w[0, 1] == pytest.approx(hw.gpu_idle_w + 0.5 * (hw.gpu_tdp_w - hw.gpu_idle_w))
+    assert demand.power_w[0, 2] == pytest.approx(hw.gpu_idle_w) and demand.utilization[0, 2] == 0.0
+    uniform = sim.gpus.demand(sim.thermal.junction_k, sim.thermal.loop_k, levels, np.full(shape, 0.8), p, 10.0)
+    scalar = sim.gpus.demand(sim.thermal.junction_k, sim.thermal.loop_k, levels, 0.8, p, 10.0)
+    np.testing.assert_allclose(uniform.power_w, scalar.power_w, rtol=1e-12)
+    paused_levels = np.full(shape[0], 2, dtype=np.int8)
+    paused = sim.gpus.demand(sim.thermal.junction_k, sim.thermal.loop_k, paused_levels, per_gpu, p, 10.0)
+    cap_w = p.capped_power_fraction * hw.gpu_tdp_w
+    assert paused.power_w[0, 0] == pytest.approx(hw.gpu_idle_w + p.paused_utilization * (cap_w - hw.gpu_idle_w))
+    assert paused.power_w[0, 2] == pytest.approx(hw.gpu_idle_w)
