@@ -198,3 +198,59 @@ def test_safe_mode_threshold_below_the_battery_floor_is_rejected(write_mission):
     issue = error_of(write_mission(text)).issues[0]
     assert issue.key_path == ("power_policy", "safe_below_soc")
     assert "could never trigger" in issue.message
+
+
+JOBS = """
+[scheduler]
+backfill = true
+
+[[scheduler.partition]]
+name = "inference-rt"
+tier = 100
+
+[[scheduler.partition]]
+name = "training"
+tier = 10
+preempt_mode = "requeue"
+grace = "2m"
+
+[[job]]
+id = "J-LLM-7"
+kind = "training"
+partition = "training"
+gpus = 8
+gpu_hours = 90
+submit = "00:10:00"
+checkpoint_interval = "30m"
+checkpoint_size_gb = 420
+
+[[workload.generator]]
+name = "chat"
+partition = "inference-rt"
+rate_per_hour = 120
+duration = "90s"
+latency_target_ms = 250
+"""
+
+
+def test_jobs_generators_and_partitions_are_read_with_units(write_mission):
+    spec = load_mission(write_mission(SMALL_MISSION + JOBS))
+    (job,) = spec.jobs
+    assert job.id == "J-LLM-7" and job.gpus == 8 and job.submit == 600.0 and job.checkpoint_interval == 1800.0
+    assert [p.name for p in spec.scheduler.partition] == ["inference-rt", "training"]
+    assert spec.scheduler.partition[1].grace == 120.0 and spec.scheduler.partition[1].preempt_mode == "requeue"
+    (generator,) = spec.workload.generator
+    assert generator.duration == 90.0 and generator.rate_per_hour == 120 and generator.checkpoint_interval == "auto"
+
+
+def test_job_mistakes_name_the_line_and_key(write_mission):
+    path = write_mission(SMALL_MISSION + JOBS.replace('partition = "training"\ngpus = 8', 'partition = "trainnig"\ngpus = 8'))
+    issue = error_of(path).issues[0]
+    assert "trainnig" in issue.message and "training" in issue.message
+    both = write_mission(SMALL_MISSION + JOBS.replace("gpu_hours = 90", 'gpu_hours = 90\nduration = "5h"'))
+    issue = error_of(both).issues[0]
+    assert issue.key_path[:2] == ("job", 0) and "exactly one of gpu_hours and duration" in issue.message
+    assert issue.line == line_of(both, "[[job]]")
+    bad_interval = write_mission(SMALL_MISSION + JOBS.replace('checkpoint_interval = "30m"', 'checkpoint_interval = "often"'))
+    issue = error_of(bad_interval).issues[0]
+    assert issue.key_path == ("job", 0, "checkpoint_interval") and issue.line == line_of(bad_interval, '"often"')

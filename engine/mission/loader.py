@@ -306,6 +306,8 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         power_policy=model.power_policy,
         limits=model.limits,
         source=path,
+        jobs=tuple(model.job),
+        scheduler=model.scheduler,
     )
 
 

@@ -242,10 +242,96 @@ class GroundStation(_Strict):
         return value
 
 
+CheckpointInterval = Annotated[
+    Optional[float | Literal["auto", "young", "none"]],
+    BeforeValidator(lambda value: value if value in ("auto", "young", "none", None) else parse_duration(value)),
+]
+"""``"auto"`` (Daly's optimum from the job's MTBF), ``"young"`` (Young's), ``"none"`` or a duration."""
+
+
+class JobGenerator(_Strict):
+    """``[[workload.generator]]``: jobs arriving as a Poisson process (seeded from the run seed)."""
+
+    name: str
+    kind: Literal["training", "inference"] = "inference"
+    partition: str = "default"
+    rate_per_hour: Annotated[float, Field(gt=0, le=1e6)]
+    duration: Duration = Field(description="mean run time of one job")
+    duration_dist: Literal["exponential", "fixed", "lognormal"] = "exponential"
+    duration_sigma: Annotated[float, Field(gt=0, le=5)] = 0.5
+    gpus: Annotated[int, Field(ge=1, le=4096)] | list[Annotated[int, Field(ge=1, le=4096)]] = 1
+    start: Duration = 0.0
+    stop: Optional[Duration] = None
+    max_jobs: Optional[Annotated[int, Field(ge=1)]] = None
+    priority: int = 0
+    walltime: Optional[Duration] = None
+    latency_target_ms: Optional[Annotated[float, Field(gt=0)]] = None
+    checkpoint_interval: CheckpointInterval = "auto"
+    checkpoint_size_gb: Annotated[float, Field(ge=0)] = 0.0
+    checkpoint_bandwidth_gbps: Annotated[float, Field(gt=0)] = 100.0
+    startup: Duration = 0.0
+    max_retries: Annotated[int, Field(ge=0)] = 3
+    app_failure_rate_per_h: Annotated[float, Field(ge=0)] = 0.0
+
+
 class Workload(_Strict):
-    """``[workload]``: the synthetic GPU load until the job scheduler drives it."""
+    """``[workload]``: the fleet-wide synthetic GPU load (used while the mission defines no jobs and no
+    generators) and the job generators."""
 
     utilization: Fraction = 0.8
+    generator: list[JobGenerator] = []
+
+
+class Job(_Strict):
+    """``[[job]]``: one job submitted at a mission time. Give its size as ``gpu_hours`` of work or as a
+    ``duration`` on its GPUs."""
+
+    id: str
+    name: str = ""
+    kind: Literal["training", "inference"] = "training"
+    partition: str = "default"
+    gpus: Annotated[int, Field(ge=1, le=4096)] = 1
+    gpu_hours: Optional[Annotated[float, Field(gt=0)]] = None
+    duration: Optional[Duration] = None
+    submit: Duration = 0.0
+    priority: int = 0
+    walltime: Optional[Duration] = None
+    checkpoint_interval: CheckpointInterval = "auto"
+    checkpoint_size_gb: Annotated[float, Field(ge=0)] = 0.0
+    checkpoint_bandwidth_gbps: Annotated[float, Field(gt=0)] = 100.0
+    startup: Duration = 0.0
+    latency_target_ms: Optional[Annotated[float, Field(gt=0)]] = None
+    max_retries: Annotated[int, Field(ge=0)] = 3
+    max_restarts: Optional[Annotated[int, Field(ge=0)]] = None
+    hold: bool = False
+
+    @model_validator(mode="after")
+    def _one_size(self) -> "Job":
+        if (self.gpu_hours is None) == (self.duration is None):
+            raise ValueError("give exactly one of gpu_hours and duration")
+        return self
+
+
+class Partition(_Strict):
+    """``[[scheduler.partition]]``: a queue with a preemption tier (higher preempts lower)."""
+
+    name: str
+    tier: Annotated[int, Field(ge=0, le=1000)] = 1
+    preempt_mode: Literal["off", "requeue", "suspend", "cancel"] = "off"
+    grace: Duration = 60.0
+    max_wall: Optional[Duration] = None
+
+
+class Scheduler(_Strict):
+    """``[scheduler]``: multifactor priority weights, backfill, preemption and the partitions."""
+
+    weight_age: Annotated[float, Field(ge=0)] = 1000.0
+    weight_partition: Annotated[float, Field(ge=0)] = 10000.0
+    weight_size: Annotated[float, Field(ge=0)] = 100.0
+    backfill: bool = True
+    preemption: bool = True
+    gpu_mtbf_h: Annotated[float, Field(gt=0)] = 50000.0
+    partition: list[Partition] = []
 
 
 class PowerPolicy(_Strict):
@@ -329,6 +415,8 @@ class MissionFile(_Strict):
     satellite: list[ExplicitSatellite] = []
     ground_station: list[GroundStation] = []
     workload: Workload = Workload()
+    job: list[Job] = []
+    scheduler: Scheduler = Scheduler()
     power_policy: PowerPolicy = PowerPolicy()
     limits: Limits = Limits()
 
@@ -336,4 +424,19 @@ class MissionFile(_Strict):
     def _has_satellites(self) -> "MissionFile":
         if not self.shell and not self.satellite:
             raise ValueError("a mission needs at least one [[shell]] or [[satellite]]")
+        return self
+
+    @model_validator(mode="after")
+    def _jobs_are_consistent(self) -> "MissionFile":
+        ids = [job.id for job in self.job]
+        duplicates = sorted({job_id for job_id in ids if ids.count(job_id) > 1})
+        if duplicates:
+            raise ValueError(f"job ids must be unique: {', '.join(duplicates)}")
+        names = [partition.name for partition in self.scheduler.partition]
+        known = set(names) | {"default"}
+        used = [(f"job {job.id}", job.partition) for job in self.job]
+        used += [(f"generator {generator.name}", generator.partition) for generator in self.workload.generator]
+        unknown = [f"{who} uses partition {name!r}" for who, name in used if name not in known]
+        if unknown:
+            raise ValueError("; ".join(unknown) + f" (partitions: {', '.join(sorted(known))})")
         return self

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from engine.mission.models import GroundStation, Hardware, Limits, MissionSection, PowerPolicy, Shell, Workload
+from engine.mission.models import GroundStation, Hardware, Job, Limits, MissionSection, PowerPolicy, Scheduler, Shell, Workload
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,6 +35,8 @@ class MissionSpec:
     power_policy: PowerPolicy
     limits: Limits = Limits()
     source: Path | None = None
+    jobs: tuple[Job, ...] = ()
+    scheduler: Scheduler = Scheduler()
 
     @property
     def id(self) -> str:
