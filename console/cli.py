@@ -77,6 +77,23 @@ def _print_mission_error(console: Console, error: MissionError) -> None:
         console.print(f"[bold red]error[/] {issue}", markup=True, highlight=False, soft_wrap=True)
 
 
+def _refuse_unsimulated(spec) -> bool:
+    """Say so (and return True) when the mission uses sections this version cannot simulate yet."""
+    from engine.simulation import unsimulated_sections
+
+    sections = unsimulated_sections(spec)
+    if sections:
+        from rich.markup import escape
+
+        Console(stderr=True).print(
+            f"[bold red]error[/] {escape(str(spec.source or spec.id))}: {escape(' and '.join(sections))} are validated "
+            "but not simulated yet (the job scheduler is being wired in); remove them to run this mission",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return bool(sections)
+
+
 def open_mission(mission: str, seed: int | None = None) -> int:
     """Open a mission in the live console."""
     try:
@@ -84,6 +101,8 @@ def open_mission(mission: str, seed: int | None = None) -> int:
     except MissionError as error:
         _print_mission_error(Console(stderr=True), error)
         return 1
+    if _refuse_unsimulated(spec):
+        return 2
     from console.app import MissionControlApp
 
     MissionControlApp(spec, seed=seed).run()
@@ -116,6 +135,8 @@ def run_command(options: argparse.Namespace) -> int:
     except MissionError as error:
         _print_mission_error(err, error)
         return 1
+    if _refuse_unsimulated(spec):
+        return 2
     end_s = options.until if options.until is not None else spec.duration_s
     if end_s <= 0:
         err.print("[bold red]error[/] --until must be longer than zero")

@@ -41,6 +41,20 @@ class EngineStateError(RuntimeError):
     """The state stopped being finite: a modelling bug, reported loudly instead of propagating NaN."""
 
 
+class NotSimulatedYet(ValueError):
+    """The mission uses a section this engine reads and validates but does not simulate yet."""
+
+
+def unsimulated_sections(spec: MissionSpec) -> list[str]:
+    """Mission sections that are validated but not simulated by this version (empty: all simulated)."""
+    sections = []
+    if spec.jobs:
+        sections.append("[[job]]")
+    if spec.workload.generator:
+        sections.append("[[workload.generator]]")
+    return sections
+
+
 class Simulation:
     """A constellation stepping through orbit, sunlight, ground contacts, power and thermal.
 
@@ -49,6 +63,12 @@ class Simulation:
     """
 
     def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None):
+        unsupported = unsimulated_sections(spec)
+        if unsupported:
+            raise NotSimulatedYet(
+                f"{' and '.join(unsupported)} are validated but not simulated yet (the job scheduler is being "
+                "wired in); remove them to run this mission"
+            )
         self.spec = spec
         self.seed = spec.seed if seed is None else int(seed)
         self.rng = np.random.default_rng(self.seed)

@@ -57,3 +57,12 @@ def test_missions_lists_the_library_show_prints_a_summary_and_a_bad_mission_is_r
     assert "Sandbox" in shown.stdout and "svalbard" in shown.stdout
     missing = omc("no-such-mission", cwd=tmp_path)  # opening the console on a bad mission fails before any UI
     assert missing.returncode == 1 and "no-such-mission" in missing.stderr
+
+
+def test_sections_not_simulated_yet_are_refused_clearly_not_silently_ignored(write_mission, tmp_path):
+    path = write_mission(SMALL_MISSION + '\n[[job]]\nid = "J-1"\ngpus = 2\nduration = "1h"\n')
+    assert omc("validate", str(path)).returncode == 0  # the section itself is valid
+    result = omc("run", str(path), "--until", "10m", "--report", str(tmp_path / "r.json"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "[[job]]" in result.stderr and "not simulated yet" in result.stderr
+    assert not (tmp_path / "r.json").exists()
