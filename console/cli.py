@@ -81,17 +81,14 @@ def _refuse_unsimulated(spec) -> bool:
     """Say so (and return True) when the mission uses sections this version cannot simulate yet."""
     from engine.simulation import unsimulated_sections
 
-    sections = unsimulated_sections(spec)
-    if sections:
+    reason = unsimulated_sections(spec)
+    if reason:
         from rich.markup import escape
 
         Console(stderr=True).print(
-            f"[bold red]error[/] {escape(str(spec.source or spec.id))}: {escape(' and '.join(sections))} are validated "
-            "but not simulated yet (the job scheduler is being wired in); remove them to run this mission",
-            highlight=False,
-            soft_wrap=True,
+            f"[bold red]error[/] {escape(f'{spec.source or spec.id}: {reason}')}", highlight=False, soft_wrap=True
         )
-    return bool(sections)
+    return reason is not None
 
 
 def open_mission(mission: str, seed: int | None = None) -> int:

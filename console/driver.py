@@ -210,6 +210,7 @@ class Driver:
             self.paused = True
             self._seeking = None
             self._debt_s = 0.0
+            lagging = False  # stopped on purpose: nothing is behind
         return self._frame(steps=steps, lagging=lagging, seeking=seeking, found=found, gave_up=gave_up, reached_end=reached_end)
 
     def _at_end(self) -> bool:

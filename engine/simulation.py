@@ -45,14 +45,16 @@ class NotSimulatedYet(ValueError):
     """The mission uses a section this engine reads and validates but does not simulate yet."""
 
 
-def unsimulated_sections(spec: MissionSpec) -> list[str]:
-    """Mission sections that are validated but not simulated by this version (empty: all simulated)."""
-    sections = []
-    if spec.jobs:
-        sections.append("[[job]]")
-    if spec.workload.generator:
-        sections.append("[[workload.generator]]")
-    return sections
+def unsimulated_sections(spec: MissionSpec) -> str | None:
+    """Why this version cannot run the mission: the sections it validates but does not simulate yet
+    (None: everything in it is simulated)."""
+    sections = [name for name, used in (("[[job]]", spec.jobs), ("[[workload.generator]]", spec.workload.generator)) if used]
+    if not sections:
+        return None
+    return (
+        f"{' and '.join(sections)} are validated but not simulated yet (the job scheduler is being wired in); "
+        "remove them to run this mission"
+    )
 
 
 class Simulation:
@@ -65,10 +67,7 @@ class Simulation:
     def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None):
         unsupported = unsimulated_sections(spec)
         if unsupported:
-            raise NotSimulatedYet(
-                f"{' and '.join(unsupported)} are validated but not simulated yet (the job scheduler is being "
-                "wired in); remove them to run this mission"
-            )
+            raise NotSimulatedYet(unsupported)
         self.spec = spec
         self.seed = spec.seed if seed is None else int(seed)
         self.rng = np.random.default_rng(self.seed)

@@ -105,7 +105,7 @@ def test_running_stops_at_the_planned_mission_end_once_then_runs_on(small_spec):
     frame = driver.advance(0.1, clock=frozen_clock)  # 60 s: not there yet
     assert not frame.reached_end and frame.snapshot.time_s == 60.0
     frame = driver.advance(1.0, clock=frozen_clock)  # asks for 600 s more: stops exactly at the end
-    assert frame.reached_end and frame.paused and driver.paused
+    assert frame.reached_end and frame.paused and driver.paused and not frame.lagging
     assert frame.snapshot.time_s == 100.0 and frame.steps == 4
     driver.toggle_pause()  # the operator runs on past the planned end: no second stop
     frame = driver.advance(1.0, clock=frozen_clock)

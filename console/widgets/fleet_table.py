@@ -108,6 +108,8 @@ class FleetTable(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._frame: tuple[int, int, int, int] | None = None
         self._row_styles: dict[tuple[bool, int, bool], Style] = {}
+        self._ranked_ids: tuple[str, ...] | None = None
+        self._ranks = np.empty(0, dtype=np.intp)
         self._strips = StripCache()
 
     # ------------------------------------------------------------------------------------------ data
@@ -175,7 +177,7 @@ class FleetTable(ScrollView, can_focus=True):
     def _id_ranks(self, satellite_ids: tuple[str, ...]) -> np.ndarray:
         """Each satellite's place in id order (integers sort much faster than strings; the ids of a run
         never change, so this is computed once)."""
-        if getattr(self, "_ranked_ids", None) is not satellite_ids:
+        if self._ranked_ids is not satellite_ids:
             order = np.argsort(np.array(satellite_ids))
             ranks = np.empty(len(order), dtype=np.intp)
             ranks[order] = np.arange(len(order))
