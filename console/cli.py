@@ -77,20 +77,6 @@ def _print_mission_error(console: Console, error: MissionError) -> None:
         console.print(f"[bold red]error[/] {issue}", markup=True, highlight=False, soft_wrap=True)
 
 
-def _refuse_unsimulated(spec) -> bool:
-    """Say so (and return True) when the mission uses sections this version cannot simulate yet."""
-    from engine.simulation import unsimulated_sections
-
-    reason = unsimulated_sections(spec)
-    if reason:
-        from rich.markup import escape
-
-        Console(stderr=True).print(
-            f"[bold red]error[/] {escape(f'{spec.source or spec.id}: {reason}')}", highlight=False, soft_wrap=True
-        )
-    return reason is not None
-
-
 def open_mission(mission: str, seed: int | None = None) -> int:
     """Open a mission in the live console."""
     try:
@@ -98,8 +84,6 @@ def open_mission(mission: str, seed: int | None = None) -> int:
     except MissionError as error:
         _print_mission_error(Console(stderr=True), error)
         return 1
-    if _refuse_unsimulated(spec):
-        return 2
     from console.app import MissionControlApp
 
     MissionControlApp(spec, seed=seed).run()
@@ -132,8 +116,6 @@ def run_command(options: argparse.Namespace) -> int:
     except MissionError as error:
         _print_mission_error(err, error)
         return 1
-    if _refuse_unsimulated(spec):
-        return 2
     end_s = options.until if options.until is not None else spec.duration_s
     if end_s <= 0:
         err.print("[bold red]error[/] --until must be longer than zero")

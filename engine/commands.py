@@ -44,4 +44,86 @@ class UnshelveAlarm:
     alarm_id: int
 
 
-Command = SetUtilization | AcknowledgeAlarm | ShelveAlarm | UnshelveAlarm
+@dataclass(frozen=True)
+class CancelJob:
+    """Cancel a job that has not finished (its unsaved work is lost)."""
+
+    job_id: str
+
+
+@dataclass(frozen=True)
+class HoldJob:
+    """Keep a pending job from starting until it is released."""
+
+    job_id: str
+
+
+@dataclass(frozen=True)
+class ReleaseJob:
+    """Let a held job be scheduled again."""
+
+    job_id: str
+
+
+@dataclass(frozen=True)
+class RequeueJob:
+    """Stop a running or suspended job and queue it again from its last checkpoint (optionally held)."""
+
+    job_id: str
+    hold: bool = False
+
+
+@dataclass(frozen=True)
+class SetJobPriority:
+    """Replace a job's computed priority with a fixed value (>= 0)."""
+
+    job_id: str
+    priority: float
+
+
+@dataclass(frozen=True)
+class DrainSatellite:
+    """No new work on a satellite; its running jobs checkpoint and migrate."""
+
+    satellite: str
+
+
+@dataclass(frozen=True)
+class UndrainSatellite:
+    """Return an operator-drained satellite to service."""
+
+    satellite: str
+
+
+@dataclass(frozen=True)
+class ResetGpu:
+    """Reset one GPU (its job dies and requeues from its checkpoint; the GPU is back after the reset time)."""
+
+    satellite: str
+    gpu: int
+
+
+@dataclass(frozen=True)
+class SetGpuPower:
+    """Switch one GPU off (its job requeues) or back on (it boots first)."""
+
+    satellite: str
+    gpu: int
+    on: bool
+
+
+@dataclass(frozen=True)
+class SetGpuPowerCap:
+    """Cap every GPU of a satellite at ``watts`` (between the GPU's minimum power and its TDP); None lifts the cap."""
+
+    satellite: str
+    watts: float | None
+
+
+JOB_COMMANDS = (CancelJob, HoldJob, ReleaseJob, RequeueJob, SetJobPriority, DrainSatellite, UndrainSatellite)
+GPU_COMMANDS = (ResetGpu, SetGpuPower, SetGpuPowerCap)
+
+Command = (
+    SetUtilization | AcknowledgeAlarm | ShelveAlarm | UnshelveAlarm | CancelJob | HoldJob | ReleaseJob | RequeueJob
+    | SetJobPriority | DrainSatellite | UndrainSatellite | ResetGpu | SetGpuPower | SetGpuPowerCap
+)

@@ -31,6 +31,23 @@ class EventKind(str, Enum):
     GPU_RESTARTED = "gpu_restarted"
     HEATER_ON = "heater_on"
     HEATER_OFF = "heater_off"
+    GPU_HEALTH = "gpu_health"
+    """A GPU changed health state (OK, DEGRADED, RESETTING, FAILED, OFF); the cause is in the message."""
+    GPU_ECC_UNCORRECTABLE = "gpu_ecc_uncorrectable"
+    GPU_SDC_DETECTED = "gpu_sdc_detected"
+    SOLAR_PARTICLE_EVENT_START = "solar_particle_event_start"
+    SOLAR_PARTICLE_EVENT_END = "solar_particle_event_end"
+    JOB_SUBMITTED = "job_submitted"
+    JOB_STARTED = "job_started"
+    JOB_CHECKPOINTED = "job_checkpointed"
+    JOB_SUSPENDED = "job_suspended"
+    JOB_PREEMPTED = "job_preempted"
+    JOB_NODE_FAIL = "job_node_fail"
+    JOB_REQUEUED = "job_requeued"
+    JOB_COMPLETED = "job_completed"
+    JOB_FAILED = "job_failed"
+    JOB_CANCELLED = "job_cancelled"
+    JOB_TIMEOUT = "job_timeout"
     ORBIT_ERROR = "orbit_error"
     ALARM_RAISED = "alarm_raised"
     ALARM_ESCALATED = "alarm_escalated"
@@ -57,3 +74,4 @@ class Event:
     value: float | None = None
     """The quantity behind the event where there is one (state of charge, temperature in °C, level)."""
     alarm_id: int | None = None
+    job: str | None = None

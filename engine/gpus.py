@@ -73,9 +73,13 @@ class GpuState:
         utilization: float | np.ndarray,
         policy: PowerPolicy,
         dt_s: float,
+        available: np.ndarray | None = None,
+        operator_cap: np.ndarray | None = None,
     ) -> GpuDemand:
         """Power each GPU draws over the next step, given its temperature, the coolant loop temperature,
-        the shedding level and the workload."""
+        the shedding level and the workload. ``available`` (N, G): GPUs whose health lets them be powered
+        (hung, resetting, failed and switched-off GPUs draw nothing); ``operator_cap`` (N,): the operator's
+        per-GPU power cap as a fraction of TDP (NaN: none)."""
         paused = shed_level >= ShedLevel.PAUSED
         requested = np.asarray(utilization, dtype=float)
         if requested.ndim == 0:  # one workload level for the whole fleet
@@ -91,8 +95,12 @@ class GpuState:
         thermal_cap = 1.0 - self._slope * (junction_in_band - self._throttle_k)
         np.clip(thermal_cap, self._min_fraction, 1.0, out=thermal_cap)
         policy_cap = np.where(shed_level >= ShedLevel.CAPPED, policy.capped_power_fraction, 1.0)
+        if operator_cap is not None:
+            policy_cap = np.fmin(policy_cap, operator_cap)
         cap_fraction = np.minimum(thermal_cap, policy_cap[:, None])
         powered = self.hw.gpu_present & ~self.shutdown
+        if available is not None:
+            powered &= available
         safe = shed_level >= ShedLevel.SAFE
         if safe.any():
             powered &= ~safe[:, None]

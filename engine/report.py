@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from engine.gpu_health import GpuHealthState
 from engine.simulation import Simulation
 
 REPORT_VERSION = 1
-MODELS = ("orbit", "sunlight", "ground_contacts", "power", "thermal", "gpu_throttling", "telemetry_limits")
+MODELS = ("orbit", "sunlight", "ground_contacts", "power", "thermal", "gpu_throttling", "radiation", "gpu_health",
+          "telemetry_limits")
 
 
 def _iso(sim: Simulation, time_s: float | None) -> str | None:
@@ -38,7 +40,12 @@ def build_report(sim: Simulation) -> dict[str, Any]:
     battery_delta_j = sim.battery.energy_j - stats.initial_battery_j
     gpus_total = int(sim.hw.gpu_count.sum())
     installed = float(stats.gpu_seconds_installed.sum())
-    delivered = float(stats.gpu_seconds_delivered.sum())
+    metrics = sim.workload_metrics()
+    if metrics is None:  # synthetic load: GPU-seconds of work at the speed the GPUs ran
+        delivered = float(stats.gpu_seconds_delivered.sum())
+    else:  # jobs: useful GPU-seconds (progress kept, not lost to rollbacks or abandoned)
+        delivered = metrics["gpu_hours_useful"] * 3600.0
+    failed_per_satellite = (sim.health.state == GpuHealthState.FAILED).sum(axis=1)
 
     satellites = []
     for index, sat_id in enumerate(sim.satellite_ids):
@@ -62,6 +69,8 @@ def build_report(sim: Simulation) -> dict[str, Any]:
                 "energy_consumed_kwh": _finite(stats.consumed_j[index] * kwh, 4),
                 "safe_mode_hours": _finite(stats.safe_mode_s[index] / 3600.0, 4),
                 "gpu_overtemp_shutdowns": int(stats.overtemp_shutdowns[index]),
+                "gpus_failed": int(failed_per_satellite[index]),
+                "dose_rad": _finite(sim.health.dose_rad[index], 3),
                 "orbit_error": bool(sim.orbit_error[index]),
             }
         )
@@ -90,7 +99,7 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         "limits": {name: limit.model_dump(exclude_none=True) for name, limit in sim.alarm_board.limits.items()},
     }
 
-    return {
+    report = {
         "report_version": REPORT_VERSION,
         "mission": {"id": sim.spec.id, "title": sim.spec.title, "kind": sim.spec.kind},
         "seed": sim.seed,
@@ -99,7 +108,7 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         "sim_seconds": round(stats.sim_seconds, 6),
         "step_seconds": sim.step_s,
         "steps": stats.steps,
-        "models": list(MODELS),
+        "models": list(MODELS) + ([] if metrics is None else ["jobs"]),
         "fleet": {
             "satellites": n,
             "gpus": gpus_total,
@@ -116,13 +125,99 @@ def build_report(sim: Simulation) -> dict[str, Any]:
             "gpu_hours_installed": _finite(installed / 3600.0, 3),
             "gpu_hours_delivered": _finite(delivered / 3600.0, 3),
             "gpu_delivered_fraction": _finite(delivered / installed if installed else math.nan, 5),
+            "goodput": None if metrics is None or metrics["goodput"] is None else round(metrics["goodput"], 6),
+            "gpus_failed": int(failed_per_satellite.sum()),
             "safe_mode_hours": _finite(stats.safe_mode_s.sum() / 3600.0, 3),
             "contacts": len(contacts),
         },
         "satellites": satellites,
         "contacts": contacts,
+        "gpu_health": _gpu_health_section(sim),
         "alarms": alarms,
         "events": dict(sorted(sim.event_counts.items())),
+    }
+    if metrics is not None:
+        report["jobs"] = _jobs_section(sim, metrics)
+    return report
+
+
+def _gpu_health_section(sim: Simulation) -> dict[str, Any]:
+    """Radiation and GPU faults over the run, fleet totals (ground truth, including silent corruption)."""
+    health = sim.health
+    present = health.present
+    counts = health.state_counts().sum(axis=0)
+    storms = sim.solar_particle_events.events(sim.time_s)
+    return {
+        "gpus_by_state": {state.name: int(counts[state]) for state in GpuHealthState},
+        "correctable_errors": int(health.ce_count[present].sum()),
+        "uncorrectable_errors": int(health.due_count[present].sum()),
+        "retired_rows": int(health.retired_rows[present].sum()),
+        "functional_interrupts": int(health.sefi_count[present].sum()),
+        "latchups": int(health.latchup_count[present].sum()),
+        "silent_data_corruptions": int(health.sdc_count[present].sum() - health.sdc_detected_count[present].sum()),
+        "detected_data_corruptions": int(health.sdc_detected_count[present].sum()),
+        "dose_rad_max": _finite(float(health.dose_rad.max()) if len(health.dose_rad) else math.nan, 3),
+        "dose_rad_mean": _finite(float(health.dose_rad.mean()) if len(health.dose_rad) else math.nan, 3),
+        "solar_particle_events": [{"start": _iso(sim, float(a)), "end": _iso(sim, float(b))} for a, b in storms],
+    }
+
+
+def _jobs_section(sim: Simulation, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The workload: counts (DESIGN.md: submitted, completed, failed, preempted, goodput), GPU-hours with
+    losses by cause, queue waits, energy, inference latency attainment, and each mission-listed job."""
+    counts = metrics["jobs"]
+    listed = {job.id for job in sim.spec.jobs}
+    jobs = []
+    for view in sim.job_views():
+        if view.id not in listed:
+            continue
+        accounting = sim.workload.accounting(view.id) if sim.workload is not None else {}
+        allocated = accounting.get("allocated", 0.0)
+        jobs.append({
+            "id": view.id,
+            "state": view.state,
+            "progress": round(view.progress, 6),
+            "restarts": view.restarts,
+            "retries": view.retries,
+            "submit": _iso(sim, view.submit_s),
+            "start": _iso(sim, view.start_s),
+            "end": _iso(sim, view.end_s),
+            "wait_s": round(view.wait_s, 3),
+            "gpu_hours_allocated": round(allocated / 3600.0, 6),
+            "goodput": round(accounting["useful"] / allocated, 6) if allocated > 0 else None,
+            "energy_kwh": round(view.energy_j / 3.6e6, 6),
+        })
+
+    def rounded(value):
+        if isinstance(value, float):
+            return round(value, 6) if math.isfinite(value) else None
+        if isinstance(value, dict):
+            return {key: rounded(item) for key, item in value.items()}
+        return value
+
+    return {
+        "submitted": counts["submitted"],
+        "completed": counts["completed"],
+        "failed": counts["failed"],
+        "cancelled": counts["cancelled"],
+        "timeout": counts["timeout"],
+        "preempted": counts["preemptions"],
+        "node_failures": counts["node_failures"],
+        "application_failures": counts["app_failures"],
+        "requeues": counts["requeues"],
+        "checkpoints": counts["checkpoints"],
+        "running_at_end": counts["running"] + counts["checkpointing"],
+        "pending_at_end": counts["pending"],
+        "suspended_at_end": counts["suspended"],
+        "goodput": rounded(metrics["goodput"]),
+        "utilization": rounded(metrics["utilization"]),
+        **{key: rounded(metrics[key]) for key in (
+            "gpu_hours_allocated", "gpu_hours_useful", "gpu_hours_available", "gpu_hours_lost", "gpu_hours_at_risk",
+            "queue_wait_p50_s", "queue_wait_p95_s", "queue_wait_by_partition", "energy_kwh",
+            "energy_per_completed_job_kwh", "energy_per_useful_gpu_hour_kwh", "inference_finished",
+            "inference_slo_attainment",
+        )},
+        "listed": jobs,
     }
 
 

@@ -15,11 +15,33 @@ Operator commands (``engine.commands``) come in through ``apply`` only.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 from sgp4.api import WGS72, Satrec, SatrecArray
 
 from engine.alarms import Alarm, AlarmBoard
-from engine.commands import AcknowledgeAlarm, Command, CommandError, SetUtilization, ShelveAlarm, UnshelveAlarm
+from engine.commands import (
+    GPU_COMMANDS,
+    JOB_COMMANDS,
+    AcknowledgeAlarm,
+    CancelJob,
+    Command,
+    CommandError,
+    DrainSatellite,
+    HoldJob,
+    ReleaseJob,
+    RequeueJob,
+    ResetGpu,
+    SetGpuPower,
+    SetGpuPowerCap,
+    SetJobPriority,
+    SetUtilization,
+    ShelveAlarm,
+    UndrainSatellite,
+    UnshelveAlarm,
+)
+from engine.compute_setup import SolarParticleSchedule, build_gpu_health, build_workload, has_workload, orbital_planes
 from engine.constants import KELVIN, SECONDS_PER_YEAR
 from engine.ephemeris import MissionClock, SunEphemeris
 from engine.events import Event, EventKind, Severity
@@ -27,7 +49,9 @@ from engine.fleet import FleetHardware
 from engine.frames import geodetic_from_ecef, rotation_teme_to_ecef
 from engine.history import SatelliteHistory, TelemetryHistory
 from engine.ground import ContactTracker, GroundNetwork, Pass, predict_passes
+from engine.gpu_health import GpuHealthState, GpuHealthStep, GpuTransition
 from engine.gpus import GpuDemand, GpuState, per_satellite_sum
+from engine.jobs import JobState, JobTransition, JobView
 from engine.mission.spec import MissionSpec
 from engine.power import Battery, PowerFlows, ShedLevel, balance_power, shed_level, solar_array_power_w
 from engine.snapshot import FleetSnapshot, frozen
@@ -35,26 +59,44 @@ from engine.statistics import RunStatistics
 from engine.sunlight import SUNLIT_THRESHOLD, illumination_fraction, solar_flux_w_m2, subsolar_cosine
 from engine.thermal import ThermalState, vertical_plate_view_factor
 from engine.tracks import GroundTrackPath, SunlightForecast, forecast_sunlight, ground_track
+from engine.workload import Workload
+
+_GPU_STATE_SEVERITY = {
+    GpuHealthState.OK: Severity.INFO,
+    GpuHealthState.DEGRADED: Severity.WARNING,
+    GpuHealthState.RESETTING: Severity.WARNING,
+    GpuHealthState.FAILED: Severity.CRITICAL,
+    GpuHealthState.OFF: Severity.INFO,
+}
+_GPU_CAUSE_TEXT = {
+    "tid_onset": "radiation dose passed the HBM degradation onset",
+    "sefi": "hung (single-event functional interrupt), resetting",
+    "latchup": "latch-up, power cycling",
+    "latchup_burnout": "burned out by a latch-up",
+    "permanent_failure": "permanent hardware failure",
+    "reset_done": "back in service",
+    "operator_reset": "reset by the operator",
+    "power_off": "powered off by the operator",
+    "power_on": "powering on (booting)",
+}
+_JOB_EVENTS = {
+    JobState.PENDING: (EventKind.JOB_SUBMITTED, Severity.INFO),
+    JobState.RUNNING: (EventKind.JOB_STARTED, Severity.INFO),
+    JobState.SUSPENDED: (EventKind.JOB_SUSPENDED, Severity.INFO),
+    JobState.PREEMPTED: (EventKind.JOB_PREEMPTED, Severity.INFO),
+    JobState.NODE_FAIL: (EventKind.JOB_NODE_FAIL, Severity.WARNING),
+    JobState.REQUEUED: (EventKind.JOB_REQUEUED, Severity.INFO),
+    JobState.COMPLETED: (EventKind.JOB_COMPLETED, Severity.INFO),
+    JobState.FAILED: (EventKind.JOB_FAILED, Severity.CRITICAL),
+    JobState.CANCELLED: (EventKind.JOB_CANCELLED, Severity.INFO),
+    JobState.TIMEOUT: (EventKind.JOB_TIMEOUT, Severity.WARNING),
+}
+"""Event kind of a job transition by target state (CHECKPOINTING is not logged: checkpoint *completion* is,
+as JOB_CHECKPOINTED; a requeued job's instant REQUEUED -> PENDING is logged once, as REQUEUED)."""
 
 
 class EngineStateError(RuntimeError):
     """The state stopped being finite: a modelling bug, reported loudly instead of propagating NaN."""
-
-
-class NotSimulatedYet(ValueError):
-    """The mission uses a section this engine reads and validates but does not simulate yet."""
-
-
-def unsimulated_sections(spec: MissionSpec) -> str | None:
-    """Why this version cannot run the mission: the sections it validates but does not simulate yet
-    (None: everything in it is simulated)."""
-    sections = [name for name, used in (("[[job]]", spec.jobs), ("[[workload.generator]]", spec.workload.generator)) if used]
-    if not sections:
-        return None
-    return (
-        f"{' and '.join(sections)} are validated but not simulated yet (the job scheduler is being wired in); "
-        "remove them to run this mission"
-    )
 
 
 class Simulation:
@@ -65,12 +107,9 @@ class Simulation:
     """
 
     def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None):
-        unsupported = unsimulated_sections(spec)
-        if unsupported:
-            raise NotSimulatedYet(unsupported)
         self.spec = spec
         self.seed = spec.seed if seed is None else int(seed)
-        self.rng = np.random.default_rng(self.seed)
+        health_rng, spe_rng, workload_rng = np.random.default_rng(self.seed).spawn(3)
         self.step_s = float(spec.step_s if step_s is None else step_s)
         if not self.step_s > 0:
             raise ValueError("step must be positive")
@@ -113,6 +152,26 @@ class Simulation:
         self.telemetry_history = TelemetryHistory(n)
         self._record_history(0.0)
 
+        # compute: GPU health under radiation, and the jobs (None: the mission runs a synthetic load)
+        self.health = build_gpu_health(spec, self._satrecs, self.clock, self.hw.gpu_present, health_rng)
+        self.solar_particle_events = SolarParticleSchedule(spec, spe_rng)
+        self.workload: Workload | None = None
+        if has_workload(spec):
+            self.workload = build_workload(spec, orbital_planes(spec.satellites), self.hw.gpu_present, workload_rng,
+                                           self.satellite_ids)
+        self._job_utilization = spec.workload.job_utilization
+        self._killed = np.zeros(self.hw.gpu_present.shape, dtype=bool)
+        """GPUs whose process died in the last step (the workload ends those jobs at the next step's start)."""
+        self._not_drained = np.zeros(n, dtype=bool)
+        self._no_jobs = frozen(np.full(self.hw.gpu_present.shape, -1, dtype=np.int64))
+        self.gpu_power_cap_w = np.full(n, np.nan)
+        """Operator's per-GPU power cap per satellite, W (NaN: none)."""
+        self._cap_fraction: np.ndarray | None = None
+        self._radiation_multiplier = np.ones(n)
+        self._spe_active = self.solar_particle_events.active(0.0)
+        self.silent_corruptions = 0
+        """Undetected SDCs so far (ground truth: the operator cannot see these)."""
+
     # ------------------------------------------------------------------------------------------- stepping
 
     def step(self, dt_s: float | None = None) -> None:
@@ -123,10 +182,21 @@ class Simulation:
         previous_illumination = self._illumination
         previous_time = self.time_s
         new_time = self.time_s + dt
-        self._geometry(new_time)
         hw = self.hw
+        available = self.health.usable
+        work_level = self.shed_level
+        if self.workload is not None:  # the scheduler places work for this step on GPUs usable now
+            usable = available & ~self.gpus.shutdown & (work_level < ShedLevel.SAFE)[:, None]
+            headroom = (work_level == ShedLevel.NOMINAL) & ~self._throttled_any
+            _, busy = self.workload.begin_step(previous_time, usable, self._killed, headroom, self._not_drained,
+                                               self._throttled_any)
+            utilization = busy * self._job_utilization
+        else:
+            utilization = self.utilization
+        self._geometry(new_time)
 
-        demand = self.gpus.demand(self.thermal.junction_k, self.thermal.loop_k, self.shed_level, self.utilization, self.policy, dt)
+        demand = self.gpus.demand(self.thermal.junction_k, self.thermal.loop_k, self.shed_level, utilization, self.policy, dt,
+                                  available=available, operator_cap=self._cap_fraction)
         loop_c = self.thermal.loop_k - KELVIN
         heater_was_on = self.heater_on
         self.heater_on = np.where(loop_c < hw.heater_on_c, True, np.where(loop_c > hw.heater_off_c, False, self.heater_on))
@@ -141,6 +211,15 @@ class Simulation:
         radiated = self.thermal.step(dt, gpu_power, loop_heat, environment)
         self.thermal.step_array(dt, self._flux, self._illumination, self._subsolar_cos, self._view_factor, flows.solar_used_w)
         shut_down, restarted = self.gpus.update_shutdown(self.thermal.junction_k)
+
+        health = self._step_health(previous_time, new_time, dt)
+        job_transitions: tuple[JobTransition, ...] = ()
+        if self.workload is not None:
+            paused = work_level >= ShedLevel.PAUSED
+            job_speed = demand.speed * flows.gpu_supply_fraction[:, None]
+            if paused.any():
+                job_speed = np.where(paused[:, None], 0.0, job_speed)
+            job_transitions = self.workload.finish_step(dt, job_speed, gpu_power).transitions
 
         previous_level = self.shed_level
         self.shed_level = shed_level(self.policy, self.battery.soc, self.shed_level)
@@ -164,6 +243,7 @@ class Simulation:
             previous_time, new_time, previous_illumination, entries, sunlit_now & ~sunlit_before,
             rise, fall, previous_level, throttled, shut_down, restarted, heater_was_on, flows,
         )
+        self._emit_compute_events(previous_time, new_time, health, job_transitions)
         self._events[first_new_event:] = sorted(self._events[first_new_event:], key=lambda event: event.time_s)
         self._evaluate_alarms(new_time)
         self.statistics.accumulate(
@@ -199,6 +279,8 @@ class Simulation:
     def apply(self, command: Command) -> None:
         """Apply one operator command, or refuse it with CommandError (and change nothing)."""
         if isinstance(command, SetUtilization):
+            if self.workload is not None:
+                raise CommandError("this mission's GPUs run jobs: the scheduler sets their load, not a fleet utilization")
             value = command.utilization
             if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
                 raise CommandError(f"utilization must be between 0 and 1, got {value!r}")
@@ -220,9 +302,85 @@ class Simulation:
             alarm = self._alarm_action(lambda: self.alarm_board.unshelve(command.alarm_id))
             self._record_alarm(EventKind.ALARM_UNSHELVED, alarm, f"unshelved alarm {alarm.id}")
             message = f"unshelve alarm {alarm.id}"
+        elif isinstance(command, JOB_COMMANDS):
+            message = self._apply_job_command(command)
+        elif isinstance(command, GPU_COMMANDS):
+            message = self._apply_gpu_command(command)
         else:
             raise CommandError(f"unknown command {type(command).__name__}")
         self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"operator: {message}"))
+
+    def _apply_job_command(self, command) -> str:
+        """Job and drain commands through the workload (which validates them completely before changing anything)."""
+        workload = self.workload
+        if workload is None:
+            raise CommandError("this mission runs no jobs (it has no [[job]] or [[workload.generator]])")
+        now = self.time_s
+        try:
+            if isinstance(command, CancelJob):
+                message = workload.cancel(command.job_id, now)
+            elif isinstance(command, HoldJob):
+                message = workload.hold(command.job_id, now)
+            elif isinstance(command, ReleaseJob):
+                message = workload.release(command.job_id, now)
+            elif isinstance(command, RequeueJob):
+                message = workload.requeue(command.job_id, now, hold=bool(command.hold))
+            elif isinstance(command, SetJobPriority):
+                if isinstance(command.priority, bool) or not isinstance(command.priority, (int, float)):
+                    raise ValueError(f"priority must be a number, got {command.priority!r}")
+                message = workload.set_priority(command.job_id, command.priority)
+            elif isinstance(command, DrainSatellite):
+                message = workload.drain(self._command_satellite(command.satellite), now)
+            else:
+                message = workload.undrain(self._command_satellite(command.satellite))
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        self._record_job_transitions(workload.new_transitions())
+        return message
+
+    def _apply_gpu_command(self, command) -> str:
+        sat = self._command_satellite(command.satellite)
+        sat_id = self.satellite_ids[sat]
+        if isinstance(command, SetGpuPowerCap):
+            if command.watts is None:
+                if np.isnan(self.gpu_power_cap_w[sat]):
+                    raise CommandError(f"{sat_id} has no GPU power cap to lift")
+                self.gpu_power_cap_w[sat] = np.nan
+                message = f"{sat_id} GPU power cap lifted"
+            else:
+                tdp = float(self.hw.gpu_tdp_w[sat])
+                floor = float(self.hw.gpu_min_power_fraction[sat]) * tdp
+                watts = command.watts
+                if isinstance(watts, bool) or not isinstance(watts, (int, float)) or not floor <= float(watts) <= tdp:
+                    raise CommandError(f"{sat_id} GPU power cap must be between {floor:.0f} W and the TDP {tdp:.0f} W, got {watts!r}")
+                self.gpu_power_cap_w[sat] = float(watts)
+                message = f"{sat_id} GPUs capped at {float(watts):.0f} W"
+            capped = ~np.isnan(self.gpu_power_cap_w)
+            self._cap_fraction = (self.gpu_power_cap_w / self.hw.gpu_tdp_w) if capped.any() else None
+            return message
+        gpu = command.gpu
+        if isinstance(gpu, bool) or not isinstance(gpu, (int, np.integer)) or not 0 <= gpu < self.hw.gpu_present.shape[1] \
+                or not self.hw.gpu_present[sat, gpu]:
+            raise CommandError(f"{sat_id} has no GPU {gpu!r} (it has {int(self.hw.gpu_count[sat])}: 0-{int(self.hw.gpu_count[sat]) - 1})")
+        try:
+            if isinstance(command, ResetGpu):
+                transition = self.health.reset(sat, int(gpu), self.time_s)
+                message = f"reset {sat_id} GPU {gpu}"
+            elif command.on:
+                transition = self.health.power_on(sat, int(gpu), self.time_s)
+                message = f"power on {sat_id} GPU {gpu}"
+            else:
+                transition = self.health.power_off(sat, int(gpu), self.time_s)
+                message = f"power off {sat_id} GPU {gpu}"
+        except ValueError as error:
+            raise CommandError(str(error).replace(f"satellite {sat}", sat_id)) from None
+        self._record_gpu_transition(transition)
+        return message
+
+    def _command_satellite(self, satellite_id: str) -> int:
+        if not isinstance(satellite_id, str) or satellite_id not in self._index:
+            raise CommandError(f"no satellite {satellite_id!r}")
+        return self._index[satellite_id]
 
     def alarms(self, active_only: bool = True) -> list[Alarm]:
         """Alarms (frozen copies): the active ones, or the whole history."""
@@ -253,6 +411,7 @@ class Simulation:
         contact = np.where(visible.any(axis=1), best, -1) if self.network.count else np.full(len(lat), -1)
         best_sin = self._sin_elevation.max(axis=1) if self.network.count else np.full(len(lat), -1.0)
         demand, flows = self._demand, self._flows
+        workload = self.workload
         return FleetSnapshot(
             mission_id=self.spec.id,
             time_s=self.time_s,
@@ -291,6 +450,19 @@ class Simulation:
             gpu_throttled=frozen(demand.powered & (demand.thermal_cap < 1.0)),
             gpu_shutdown=frozen(self.gpus.shutdown),
             gpu_speed=frozen(demand.speed),
+            gpu_health=frozen(self.health.state),
+            gpu_ecc_corrected=frozen(self.health.ce_count),
+            gpu_ecc_uncorrected=frozen(self.health.due_count),
+            gpu_retired_rows=frozen(self.health.retired_rows),
+            gpu_job=workload.gpu_job if workload is not None else self._no_jobs,
+            gpu_power_cap_w=frozen(self.gpu_power_cap_w),
+            drained=workload.drained if workload is not None else frozen(self._not_drained),
+            dose_rad=frozen(self.health.dose_rad),
+            radiation_multiplier=frozen(self._radiation_multiplier),
+            solar_particle_event=self.solar_particle_events.active(self.time_s),
+            jobs_enabled=workload is not None,
+            job_ids=workload.job_id_view() if workload is not None else (),
+            job_counts=MappingProxyType(workload.state_counts() if workload is not None else {}),
             contact_station=frozen(contact.astype(np.intp)),
             best_elevation_deg=frozen(np.degrees(np.arcsin(np.clip(best_sin, -1.0, 1.0)))),
             orbit_error=frozen(self.orbit_error),
@@ -339,6 +511,23 @@ class Simulation:
     def history(self, satellite_id: str) -> SatelliteHistory:
         """Recent telemetry of one satellite (``engine.history.CHANNELS``), sampled every minute, oldest first."""
         return self.telemetry_history.satellite(self._satellite_index(satellite_id), satellite_id)
+
+    def job_views(self, include_finished: bool = True) -> list[JobView]:
+        """Every job (or the unfinished ones) as frozen views, in submission order; empty without a workload."""
+        return [] if self.workload is None else self.workload.job_views(include_finished)
+
+    def satellite_jobs(self, satellite_id: str) -> list[JobView]:
+        """Jobs running, checkpointing or suspended on one satellite."""
+        index = self._satellite_index(satellite_id)
+        return [] if self.workload is None else self.workload.satellite_jobs(index)
+
+    def job_history(self) -> tuple[JobTransition, ...]:
+        """Every job state change so far, in order (empty without a workload)."""
+        return () if self.workload is None else self.workload.history
+
+    def workload_metrics(self) -> dict | None:
+        """Utilisation, goodput with losses by cause, queue waits, energy (None without a workload)."""
+        return None if self.workload is None else self.workload.metrics(self.time_s)
 
     def _record_history(self, time_s: float) -> None:
         junction = self.thermal.junction_k
@@ -474,6 +663,67 @@ class Simulation:
             Event(self.time_s if time_s is None else time_s, kind, severity, alarm.satellite,
                   f"{alarm.satellite} alarm {alarm.id}: {text}", value=alarm.value, alarm_id=alarm.id)
         )
+
+    def _step_health(self, t0: float, t1: float, dt: float) -> GpuHealthStep:
+        """GPU faults over (t0, t1] where the satellites are now, at their junction temperatures now."""
+        ecef = self._ecef_km
+        lat = np.degrees(np.arctan2(ecef[:, 2], np.hypot(ecef[:, 0], ecef[:, 1])))  # geocentric: the SAA is coarse
+        lon = np.degrees(np.arctan2(ecef[:, 1], ecef[:, 0]))
+        spe = self.solar_particle_events.multiplier(t0, t1)
+        health = self.health.step(t1, dt, lat, lon, self.thermal.junction_k - KELVIN, spe)
+        self._killed = health.process_killed
+        self._radiation_multiplier = health.multiplier
+        return health
+
+    def _emit_compute_events(
+        self, t0: float, t1: float, health: GpuHealthStep, job_transitions: tuple[JobTransition, ...]
+    ) -> None:
+        ids = self.satellite_ids
+        for start, end in self.solar_particle_events.events(t1):
+            if t0 < start <= t1:
+                self._record(Event(float(start), EventKind.SOLAR_PARTICLE_EVENT_START, Severity.WARNING, None,
+                                   f"solar particle event: single-event rates x{self.health.radiation.spe_multiplier:g} "
+                                   f"for {(end - start) / 3600:.0f} h"))
+            if t0 < end <= t1:
+                self._record(Event(float(end), EventKind.SOLAR_PARTICLE_EVENT_END, Severity.INFO, None,
+                                   "solar particle event over"))
+        if health.due.any():
+            for sat, gpu in zip(*np.nonzero(health.due)):
+                self._record(Event(t1, EventKind.GPU_ECC_UNCORRECTABLE, Severity.WARNING, ids[sat],
+                                   f"{ids[sat]} GPU {gpu}: uncorrectable ECC error, process killed, row retired", gpu=int(gpu)))
+        if health.sdc_detected.any():
+            for sat, gpu in zip(*np.nonzero(health.sdc_detected)):
+                self._record(Event(t1, EventKind.GPU_SDC_DETECTED, Severity.WARNING, ids[sat],
+                                   f"{ids[sat]} GPU {gpu}: silent data corruption caught by a check, process killed", gpu=int(gpu)))
+        if health.sdc_silent.any():
+            self.silent_corruptions += int(np.count_nonzero(health.sdc_silent))
+        for transition in health.transitions:
+            self._record_gpu_transition(transition)
+        self._record_job_transitions(job_transitions)
+
+    def _record_gpu_transition(self, transition: GpuTransition) -> None:
+        sat_id = self.satellite_ids[transition.satellite]
+        time_s = self.time_s if transition.time_s is None else transition.time_s
+        cause = _GPU_CAUSE_TEXT.get(transition.cause, transition.cause)
+        self._record(Event(
+            time_s, EventKind.GPU_HEALTH, _GPU_STATE_SEVERITY[transition.to_state], sat_id,
+            f"{sat_id} GPU {transition.gpu} {transition.from_state.name} -> {transition.to_state.name}: {cause}",
+            gpu=transition.gpu, value=float(transition.to_state),
+        ))
+
+    def _record_job_transitions(self, transitions: tuple[JobTransition, ...]) -> None:
+        for transition in transitions:
+            to = transition.to_state
+            if to == JobState.CHECKPOINTING or (to == JobState.PENDING and transition.from_state is not None):
+                continue
+            if to == JobState.RUNNING and transition.from_state == JobState.CHECKPOINTING:
+                kind, severity = EventKind.JOB_CHECKPOINTED, Severity.INFO
+            else:
+                kind, severity = _JOB_EVENTS[to]
+            what = to.value if kind != EventKind.JOB_CHECKPOINTED else "checkpoint written"
+            why = f": {transition.reason}" if transition.reason and transition.reason != "checkpoint written" else ""
+            self._record(Event(transition.time_s, kind, severity, None, f"job {transition.job_id} {what}{why}",
+                               job=transition.job_id))
 
     def _check_finite(self, time_s: float) -> None:
         """Cheap guard (a few sums per step): name the satellites whose state is no longer finite."""

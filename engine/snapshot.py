@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,26 @@ def frozen(array: np.ndarray) -> np.ndarray:
     copy = np.array(array, copy=True)
     copy.setflags(write=False)
     return copy
+
+
+class JobIds(Sequence[str]):
+    """A frozen view of the first ``length`` entries of an append-only list of job ids (O(1) to take)."""
+
+    __slots__ = ("_ids", "_length")
+
+    def __init__(self, ids: list[str], length: int):
+        self._ids = ids
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._ids[i] for i in range(*index.indices(self._length))]
+        if not -self._length <= index < self._length:
+            raise IndexError(f"job index {index} out of range ({self._length} jobs)")
+        return self._ids[index % self._length]
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +85,31 @@ class FleetSnapshot:
     gpu_throttled: np.ndarray
     gpu_shutdown: np.ndarray
     gpu_speed: np.ndarray
+    gpu_health: np.ndarray
+    """(N, G) ``GpuHealthState`` code: 0 OK, 1 DEGRADED, 2 RESETTING, 3 FAILED, 4 OFF (absent slots are OFF)."""
+    gpu_ecc_corrected: np.ndarray
+    """(N, G) correctable ECC errors so far."""
+    gpu_ecc_uncorrected: np.ndarray
+    """(N, G) uncorrectable ECC errors so far."""
+    gpu_retired_rows: np.ndarray
+    """(N, G) HBM rows remapped so far."""
+    gpu_job: np.ndarray
+    """(N, G) index of the job on each GPU (``job_ids``), -1 if none."""
+    gpu_power_cap_w: np.ndarray
+    """(N,) operator's per-GPU power cap, W (NaN: none)."""
+    drained: np.ndarray
+    """(N,) satellites taking no new work (operator drain)."""
+    dose_rad: np.ndarray
+    """(N,) total ionising dose so far, rad(Si)."""
+    radiation_multiplier: np.ndarray
+    """(N,) local single-event rate relative to the orbit average (SAA, poles, solar particle events)."""
+    solar_particle_event: bool
+    jobs_enabled: bool
+    """Whether GPUs are driven by jobs (the mission has jobs or generators) rather than a synthetic load."""
+    job_ids: Sequence[str]
+    """Job id by job index (the values of ``gpu_job``): every job submitted up to this instant."""
+    job_counts: Mapping[str, int]
+    """Jobs per state now (PENDING, RUNNING, ...; empty without jobs)."""
     # ground contact
     contact_station: np.ndarray
     """Index into ``station_ids`` of the highest visible station, -1 when none is visible."""

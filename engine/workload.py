@@ -54,6 +54,7 @@ from engine.jobs import (
     PendingReason,
     PreemptMode,
 )
+from engine.snapshot import JobIds
 from engine.scheduler import (
     PendingJobs,
     RunningJobs,
@@ -153,11 +154,15 @@ class Workload:
         *,
         scheduler: SchedulerConfig | None = None,
         gpu_mtbf_h: float = 50_000.0,
+        satellite_names: Sequence[str] | None = None,
     ):
         present = np.array(gpu_present, dtype=bool)
         present.setflags(write=False)
         self._present = present
         self.n_sats, self.gpus_per_sat = present.shape
+        if satellite_names is not None and len(satellite_names) != self.n_sats:
+            raise ValueError(f"satellite_names has {len(satellite_names)} names for {self.n_sats} satellites")
+        self._names = tuple(satellite_names) if satellite_names is not None else tuple(f"satellite {i}" for i in range(self.n_sats))
         partitions = list(partitions) or [PartitionSpec("default")]
         self.partitions: dict[str, PartitionSpec] = {}
         for partition in partitions:
@@ -199,6 +204,8 @@ class Workload:
 
         self._c = _Columns()
         self._jobs: list[Job] = []
+        self._ids: list[str] = []
+        """Job id by index, append-only (snapshots hold views of its prefix)."""
         self._by_id: dict[str, Job] = {}
         self._gpu_job = np.full(present.shape, -1, dtype=np.int64)
         self._pending: dict[int, None] = {}
@@ -221,6 +228,8 @@ class Workload:
         self.last_plan: SchedulePlan | None = None
         """The last scheduling pass (for inspection and tests)."""
         self.time_s = 0.0
+        self._begun = False
+        self._scheduled = False
         self._usable_gpu_s = 0.0
         self._waits: list[tuple[str, float]] = []
         self._completed_energy_j: list[float] = []
@@ -291,6 +300,7 @@ class Workload:
         c.preemptible[j] = partition.preempt_mode != PreemptMode.OFF
         c.held[j] = spec.hold
         self._jobs.append(job)
+        self._ids.append(spec.id)
         self._by_id[spec.id] = job
         self._pending[j] = None
         self._log.append(JobTransition(time_s, spec.id, None, JobState.PENDING, "submitted held" if spec.hold else "submitted"))
@@ -312,7 +322,7 @@ class Workload:
         gpu_power_w: np.ndarray | None = None,
         thermal_limited: np.ndarray | None = None,
     ) -> WorkloadStep:
-        """Advance over ``[time_s, time_s + dt_s]``.
+        """Advance over ``[time_s, time_s + dt_s]``: :meth:`begin_step` then :meth:`finish_step`.
 
         ``usable`` (N, G): GPUs that can run work; ``speed`` (N, G) in [0, 1]: progress-rate multiplier
         (throttling, power capping; 0 pauses); ``killed`` (N, G): faults this step that kill the process
@@ -321,10 +331,27 @@ class Workload:
         ``gpu_power_w`` (N, G): per-GPU power for the jobs' energy; ``thermal_limited`` (N,): satellites
         short of headroom for thermal reasons (pending reason ThermalBudget rather than PowerBudget).
         """
-        dt = float(dt_s)
-        if not dt > 0:
+        if not (math.isfinite(float(dt_s)) and float(dt_s) > 0):
             raise ValueError("a step must move time forward")
+        self.begin_step(time_s, usable, killed, headroom, drained, thermal_limited)
+        return self.finish_step(dt_s, speed, gpu_power_w)
+
+    def begin_step(
+        self,
+        time_s: float,
+        usable: np.ndarray,
+        killed: np.ndarray,
+        headroom: np.ndarray,
+        drained: np.ndarray,
+        thermal_limited: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Everything that happens at the start of a step (``time_s``): faults end jobs, drains evacuate,
+        due jobs are submitted and the scheduler runs if anything changed. Returns the occupancy for the
+        step, ``(gpu_job, gpu_busy)`` (read-only (N, G)), so the caller can compute GPU power and speed
+        before :meth:`finish_step` advances the jobs."""
         t0 = float(time_s)
+        if not math.isfinite(t0):
+            raise ValueError(f"time_s must be finite, got {time_s!r}")
         self.time_s = t0
         usable = np.asarray(usable, dtype=bool)
         headroom = np.asarray(headroom, dtype=bool)
@@ -355,18 +382,35 @@ class Workload:
                 self._dirty = self._dirty or not headroom.all()  # only changes pending reasons
 
         self._submit_due(t0)
-        scheduled = False
+        self._scheduled = False
         if self._dirty:
             self._schedule(t0, usable, headroom, thermal_limited)
-            scheduled = True
+            self._scheduled = True
+        self._begun = True
+        return self._occupancy()
+
+    def finish_step(self, dt_s: float, speed: np.ndarray, gpu_power_w: np.ndarray | None = None) -> WorkloadStep:
+        """Advance the jobs over ``[time_s, time_s + dt_s]`` (``time_s`` from :meth:`begin_step`) at the
+        given per-GPU ``speed`` and ``gpu_power_w``; returns the step's transitions and the occupancy at its end."""
+        if not self._begun:
+            raise RuntimeError("finish_step() without begin_step()")
+        dt = float(dt_s)
+        if not (math.isfinite(dt) and dt > 0):
+            raise ValueError("a step must move time forward")
+        t0 = self.time_s
         self._advance(t0, dt, np.asarray(speed, dtype=float), gpu_power_w)
         self._draw_app_failures(t0 + dt, dt)
         self._usable_gpu_s += self._usable_count * dt
         self.time_s = t0 + dt
+        self._begun = False
+        gpu_job, busy = self._occupancy()
+        return WorkloadStep(self.new_transitions(), gpu_job, busy, self._scheduled)
+
+    def new_transitions(self) -> tuple[JobTransition, ...]:
+        """Job state changes since the last call (or step), in order; operator commands add theirs at once."""
         transitions = tuple(self._log[self._reported:])
         self._reported = len(self._log)
-        gpu_job, busy = self._occupancy()
-        return WorkloadStep(transitions, gpu_job, busy, scheduled)
+        return transitions
 
     def _occupancy(self) -> tuple[np.ndarray, np.ndarray]:
         if self._occupancy_cache is None:
@@ -397,7 +441,7 @@ class Workload:
         first = int(gpus[flat_lost[gpus]][0])
         sat, slot = divmod(first, self.gpus_per_sat)
         what = "fault" if flat_killed[first] else "unusable"
-        return f"GPU {slot} on satellite {sat} {what}"
+        return f"GPU {slot} on {self._names[sat]} {what}"
 
     def _update_drained(self, time_s: float) -> None:
         new = self._input_drained | self._op_drained
@@ -940,22 +984,22 @@ class Workload:
         """No new work on a satellite; its checkpointing jobs checkpoint and move elsewhere."""
         sat = self._satellite(sat_index)
         if self._op_drained[sat]:
-            raise ValueError(f"satellite {sat} is already drained")
+            raise ValueError(f"{self._names[sat]} is already drained")
         self._op_drained[sat] = True
         before = int(self._drained[sat])
         moved = self._evacuate(np.array([sat]), self._now(time_s)) if not before else 0
         self._drained[sat] = True
         self._dirty = True
-        return f"satellite {sat} drained" + (f"; {moved} job(s) checkpointing to migrate" if moved else "")
+        return f"{self._names[sat]} drained" + (f"; {moved} job(s) checkpointing to migrate" if moved else "")
 
     def undrain(self, sat_index: int) -> str:
         sat = self._satellite(sat_index)
         if not self._op_drained[sat]:
-            raise ValueError(f"satellite {sat} is not drained by the operator")
+            raise ValueError(f"{self._names[sat]} is not drained by the operator")
         self._op_drained[sat] = False
         self._drained[sat] = self._input_drained[sat]
         self._dirty = True
-        return f"satellite {sat} undrained"
+        return f"{self._names[sat]} undrained"
 
     # ---------------------------------------------------------------------------------------- queries
 
@@ -975,7 +1019,15 @@ class Workload:
         return self._occupancy()[0]
 
     def job_ids(self) -> list[str]:
-        return [job.id for job in self._jobs]
+        return list(self._ids)
+
+    def job_id_view(self) -> JobIds:
+        """The ids of every job submitted so far, by index, frozen at this instant (O(1))."""
+        return JobIds(self._ids, len(self._ids))
+
+    def state_counts(self) -> dict[str, int]:
+        """Jobs per state now."""
+        return {state.value: count for state, count in self._state_counts.items() if count}
 
     def state_of(self, job_id: str) -> JobState:
         return self._job(job_id).state

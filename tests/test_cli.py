@@ -59,10 +59,20 @@ def test_missions_lists_the_library_show_prints_a_summary_and_a_bad_mission_is_r
     assert missing.returncode == 1 and "no-such-mission" in missing.stderr
 
 
-def test_sections_not_simulated_yet_are_refused_clearly_not_silently_ignored(write_mission, tmp_path):
-    path = write_mission(SMALL_MISSION + '\n[[job]]\nid = "J-1"\ngpus = 2\nduration = "1h"\n')
-    assert omc("validate", str(path)).returncode == 0  # the section itself is valid
-    result = omc("run", str(path), "--until", "10m", "--report", str(tmp_path / "r.json"))
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "[[job]]" in result.stderr and "not simulated yet" in result.stderr
-    assert not (tmp_path / "r.json").exists()
+def test_a_job_mission_runs_headless_and_reports_its_workload(write_mission, tmp_path):
+    path = write_mission(SMALL_MISSION + '\n[[job]]\nid = "J-1"\ngpus = 2\nduration = "20m"\n')
+    result = omc("run", str(path), "--until", "1h", "--quiet", "--report", str(tmp_path / "r.json"))
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert "jobs" in report["models"] and report["jobs"]["submitted"] == 1
+    listed = report["jobs"]["listed"][0]
+    assert listed["id"] == "J-1" and listed["state"] in ("COMPLETED", "RUNNING", "PENDING")
+    assert 0.0 <= report["fleet"]["goodput"] <= 1.0
+
+
+def test_a_job_larger_than_any_orbital_plane_is_refused_with_its_line(write_mission):
+    path = write_mission(SMALL_MISSION + '\n[[job]]\nid = "HUGE"\ngpus = 4000\nduration = "1h"\n')
+    result = omc("validate", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    text = result.stdout + result.stderr
+    assert "job HUGE needs 4000 GPUs but the largest orbital plane has" in text and "job[0].gpus" in text.replace(" ", "")

@@ -295,6 +295,8 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         if station.id in station_ids:
             issues.append(_issue_at(located, path, ("ground_station", index, "id"), f"duplicate station id {station.id!r}"))
         station_ids.add(station.id)
+    if (model.job or model.workload.generator) and satellites:
+        issues.extend(_oversized_jobs(model, satellites, located, path))
     if issues:
         raise MissionError(issues)
     return MissionSpec(
@@ -308,7 +310,27 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         source=path,
         jobs=tuple(model.job),
         scheduler=model.scheduler,
+        radiation=model.radiation,
+        gpu_health=model.gpu_health,
     )
+
+
+def _oversized_jobs(model: MissionFile, satellites: list[SatelliteSpec], located: Located, path: Path) -> list[MissionIssue]:
+    """Jobs and generators asking for more GPUs than one orbital plane has (a gang never spans planes)."""
+    from engine.compute_setup import largest_plane_gpus
+
+    largest = largest_plane_gpus(satellites)
+    issues = []
+    for index, job in enumerate(model.job):
+        if job.gpus > largest:
+            issues.append(_issue_at(located, path, ("job", index, "gpus"),
+                                    f"job {job.id} needs {job.gpus} GPUs but the largest orbital plane has {largest}"))
+    for index, generator in enumerate(model.workload.generator):
+        wanted = max(generator.gpus) if isinstance(generator.gpus, list) else generator.gpus
+        if wanted > largest:
+            issues.append(_issue_at(located, path, ("workload", "generator", index, "gpus"),
+                                    f"generator {generator.name} draws jobs of {wanted} GPUs but the largest orbital plane has {largest}"))
+    return issues
 
 
 def _hardware_for(

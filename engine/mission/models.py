@@ -8,6 +8,7 @@ ready-to-simulate form is :class:`engine.mission.spec.MissionSpec`.
 from __future__ import annotations
 
 import re
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Optional
 
@@ -22,6 +23,7 @@ from pydantic import (
 )
 
 from engine.durations import parse_duration
+from engine.gpu_health import GpuHealthParams, RadiationParams
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds, written in the file as ``90s``, ``15m``, ``6h``, ``2d`` or ``01:30:00``."""
@@ -279,6 +281,8 @@ class Workload(_Strict):
     generators) and the job generators."""
 
     utilization: Fraction = 0.8
+    job_utilization: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """Utilisation of a GPU while it runs a job (idle GPUs draw idle power)."""
     generator: list[JobGenerator] = []
 
 
@@ -332,6 +336,62 @@ class Scheduler(_Strict):
     preemption: bool = True
     gpu_mtbf_h: Annotated[float, Field(gt=0)] = 50000.0
     partition: list[Partition] = []
+
+
+def _params_model(params_class: type, name: str, doc: str, extra: dict[str, Any]) -> type[BaseModel]:
+    """A strict pydantic model with one optional key per field of the frozen dataclass ``params_class``
+    (numbers must be finite and not negative; the dataclass checks the rest when it is built)."""
+    fields: dict[str, Any] = {}
+    for f in dataclass_fields(params_class):
+        if isinstance(f.default, bool):
+            fields[f.name] = (Optional[bool], None)
+        elif isinstance(f.default, int):
+            fields[f.name] = (Optional[Annotated[int, Field(ge=0)]], None)
+        else:
+            fields[f.name] = (Optional[Annotated[float, Field(ge=0, allow_inf_nan=False)]], None)
+    fields.update(extra)
+    model = create_model(name, __config__=ConfigDict(extra="forbid", frozen=True), __doc__=doc, **fields)
+    return model
+
+
+class SolarParticleEvent(_Strict):
+    """``[[radiation.solar_particle_event]]``: a scheduled solar particle event (radiation storm)."""
+
+    start: Duration
+    duration: Optional[Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]] = None
+    """Default: ``[radiation] spe_duration_s``."""
+
+
+RadiationModel = _params_model(
+    RadiationParams,
+    "RadiationModel",
+    "``[radiation]``: the radiation environment (physics.md §3.8); any subset of the keys overrides the default.",
+    {"solar_particle_event": (list[SolarParticleEvent], [])},
+)
+
+GpuHealthModel = _params_model(
+    GpuHealthParams,
+    "GpuHealthModel",
+    "``[gpu_health]``: per-GPU fault rates and recovery times (physics.md §3.9); any subset overrides the default.",
+    {
+        "random_faults": (bool, True),
+        "initial_dose_rad": (Annotated[float, Field(ge=0, allow_inf_nan=False)], 0.0),
+        "initial_age_days": (Annotated[float, Field(ge=0, allow_inf_nan=False)], 0.0),
+    },
+)
+
+
+def radiation_params(model: BaseModel) -> RadiationParams:
+    """The engine's RadiationParams from a ``[radiation]`` section (unset keys keep their defaults)."""
+    given = {k: v for k, v in model.model_dump(exclude={"solar_particle_event"}).items() if v is not None}
+    return RadiationParams(**given)
+
+
+def gpu_health_params(model: BaseModel) -> GpuHealthParams:
+    """The engine's GpuHealthParams from a ``[gpu_health]`` section (unset keys keep their defaults)."""
+    extra = {"random_faults", "initial_dose_rad", "initial_age_days"}
+    given = {k: v for k, v in model.model_dump(exclude=extra).items() if v is not None}
+    return GpuHealthParams(**given)
 
 
 class PowerPolicy(_Strict):
@@ -417,8 +477,19 @@ class MissionFile(_Strict):
     workload: Workload = Workload()
     job: list[Job] = []
     scheduler: Scheduler = Scheduler()
+    radiation: RadiationModel = RadiationModel()  # type: ignore[valid-type]
+    gpu_health: GpuHealthModel = GpuHealthModel()  # type: ignore[valid-type]
     power_policy: PowerPolicy = PowerPolicy()
     limits: Limits = Limits()
+
+    @model_validator(mode="after")
+    def _engine_parameters_are_consistent(self) -> "MissionFile":
+        for section, build in (("radiation", radiation_params), ("gpu_health", gpu_health_params)):
+            try:
+                build(getattr(self, section))
+            except ValueError as error:
+                raise ValueError(f"[{section}]: {error}") from None
+        return self
 
     @model_validator(mode="after")
     def _has_satellites(self) -> "MissionFile":

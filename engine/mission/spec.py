@@ -6,7 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from engine.mission.models import GroundStation, Hardware, Job, Limits, MissionSection, PowerPolicy, Scheduler, Shell, Workload
+from engine.mission.models import (
+    GpuHealthModel,
+    GroundStation,
+    Hardware,
+    Job,
+    Limits,
+    MissionSection,
+    PowerPolicy,
+    RadiationModel,
+    Scheduler,
+    Shell,
+    Workload,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +49,8 @@ class MissionSpec:
     source: Path | None = None
     jobs: tuple[Job, ...] = ()
     scheduler: Scheduler = Scheduler()
+    radiation: RadiationModel = RadiationModel()  # type: ignore[valid-type]
+    gpu_health: GpuHealthModel = GpuHealthModel()  # type: ignore[valid-type]
 
     @property
     def id(self) -> str:
