@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from engine import FleetSnapshot, Pass
 from engine.history import SatelliteHistory
+from engine.jobs import JobView
 from engine.tracks import SunlightForecast
 
 
@@ -19,6 +20,8 @@ class SatelliteView:
     sunlight: SunlightForecast | None
     passes: tuple[Pass, ...]
     """Passes from the last prediction, including one in progress (aos_s None or in the past)."""
+    jobs: tuple[JobView, ...] = ()
+    """Jobs running, checkpointing or suspended on this satellite (empty when the mission runs no jobs)."""
 
     @property
     def satellite_id(self) -> str:

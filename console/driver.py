@@ -18,6 +18,7 @@ from engine import Event, EventKind, FleetSnapshot, Pass, Simulation
 from engine.alarms import Alarm
 from engine.commands import Command
 from engine.history import SatelliteHistory
+from engine.jobs import JobView
 from engine.tracks import GroundTrackPath, SunlightForecast
 
 SEEK_LIMIT_S = 2 * 86400.0
@@ -160,6 +161,23 @@ class Driver:
     def ground_track(self, satellite_id: str) -> GroundTrackPath:
         with self.lock:
             return self.sim.ground_track(satellite_id)
+
+    # ---------------------------------------------------------------------------------------------- jobs
+
+    def job_views(self, include_finished: bool = True) -> list[JobView]:
+        """Every job (or the unfinished ones) as frozen views; empty when the mission runs no jobs."""
+        with self.lock:
+            return self.sim.job_views(include_finished)
+
+    def satellite_jobs(self, satellite_id: str) -> list[JobView]:
+        """Jobs running, checkpointing or suspended on one satellite."""
+        with self.lock:
+            return self.sim.satellite_jobs(satellite_id)
+
+    def workload_metrics(self) -> dict | None:
+        """Utilisation, goodput and losses, queue waits (None when the mission runs no jobs)."""
+        with self.lock:
+            return self.sim.workload_metrics()
 
     # -------------------------------------------------------------------------------------------- frames
 

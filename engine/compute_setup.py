@@ -166,9 +166,9 @@ class SolarParticleSchedule:
             self._events = np.concatenate([self._scheduled, *self._random])
 
     def events(self, until_s: float) -> np.ndarray:
-        """(K, 2) start and end times of every event starting before ``until_s``, sorted by start."""
+        """(K, 2) start and end times of every event starting by ``until_s``, sorted by start."""
         self._cover(until_s)
-        events = self._events[self._events[:, 0] < until_s]
+        events = self._events[self._events[:, 0] <= until_s]
         return events[np.argsort(events[:, 0], kind="stable")]
 
     def multiplier(self, t0_s: float, t1_s: float) -> float:
