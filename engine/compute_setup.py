@@ -14,10 +14,11 @@ from dataclasses import replace
 import numpy as np
 from sgp4.api import WGS72, Satrec
 
-from engine.constants import SECONDS_PER_DAY
+from engine.constants import SECONDS_PER_DAY, SECONDS_PER_YEAR
 from engine.ephemeris import MissionClock
 from engine.gpu_health import (
     GpuHealth,
+    GpuHealthParams,
     RadiationParams,
     orbit_mean_multiplier,
     orbit_saa_fraction,
@@ -191,11 +192,32 @@ def has_workload(spec: MissionSpec) -> bool:
     return bool(spec.jobs or spec.workload.generator)
 
 
+def job_killing_mtbf_h(params: GpuHealthParams) -> float:
+    """Orbit-average mean time between faults that kill the process on one GPU, hours: hangs (SEFI),
+    uncorrectable ECC, detected silent corruption, latch-ups and permanent failures (before TID wear)."""
+    per_year = (
+        params.sefi_per_board_per_day * 365.25
+        + params.due_per_gpu_per_year
+        + params.due_mbu_fraction * params.ce_per_gpu_per_day * 365.25
+        + params.sdc_terrestrial_per_gpu_per_day * params.sdc_radiation_factor * params.sdc_detection_probability * 365.25
+        + params.latchup_per_gpu_per_year
+        + params.random_failure_per_year
+        + params.thermal_failure_per_year
+    )
+    return SECONDS_PER_YEAR / 3600.0 / per_year if per_year > 0 else math.inf
+
+
 def build_workload(
-    spec: MissionSpec, plane: np.ndarray, present: np.ndarray, rng: np.random.Generator, satellite_ids: Sequence[str]
+    spec: MissionSpec, plane: np.ndarray, present: np.ndarray, rng: np.random.Generator, satellite_ids: Sequence[str],
+    health_params: GpuHealthParams | None = None,
 ) -> Workload:
-    """The workload of the mission's jobs, generators, partitions and scheduler settings."""
+    """The workload of the mission's jobs, generators, partitions and scheduler settings. Without a
+    ``gpu_mtbf_h`` the checkpoint intervals use the MTBF implied by ``health_params`` (the GPU fault model)."""
     scheduler = spec.scheduler
+    mtbf_h = scheduler.gpu_mtbf_h
+    if mtbf_h is None:
+        mtbf_h = job_killing_mtbf_h(health_params if health_params is not None else gpu_health_params(spec.gpu_health))
+        mtbf_h = min(mtbf_h, 1e9)  # no faults at all: checkpoints rarely, but at a finite interval
     partitions = [
         PartitionSpec(p.name, tier=p.tier, preempt_mode=p.preempt_mode, grace_s=p.grace, max_wall_s=p.max_wall)
         for p in scheduler.partition
@@ -230,7 +252,7 @@ def build_workload(
         weight_size=scheduler.weight_size, backfill=scheduler.backfill, preemption=scheduler.preemption,
     )
     return Workload(
-        jobs, generators, partitions, plane, present, rng, scheduler=config, gpu_mtbf_h=scheduler.gpu_mtbf_h,
+        jobs, generators, partitions, plane, present, rng, scheduler=config, gpu_mtbf_h=mtbf_h,
         satellite_names=satellite_ids,
     )
 

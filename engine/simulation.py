@@ -158,7 +158,7 @@ class Simulation:
         self.workload: Workload | None = None
         if has_workload(spec):
             self.workload = build_workload(spec, orbital_planes(spec.satellites), self.hw.gpu_present, workload_rng,
-                                           self.satellite_ids)
+                                           self.satellite_ids, self.health.params)
         self._job_utilization = spec.workload.job_utilization
         self._killed = np.zeros(self.hw.gpu_present.shape, dtype=bool)
         """GPUs whose process died in the last step (the workload ends those jobs at the next step's start)."""

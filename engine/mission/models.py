@@ -334,7 +334,9 @@ class Scheduler(_Strict):
     weight_size: Annotated[float, Field(ge=0)] = 100.0
     backfill: bool = True
     preemption: bool = True
-    gpu_mtbf_h: Annotated[float, Field(gt=0)] = 50000.0
+    gpu_mtbf_h: Optional[Annotated[float, Field(gt=0)]] = None
+    """Per-GPU mean time between job-killing faults for 'auto'/'young' checkpoint intervals; default: from the
+    ``[gpu_health]`` rates (hangs, uncorrectable errors, detected corruption, latch-ups, failures)."""
     partition: list[Partition] = []
 
 
