@@ -348,8 +348,7 @@ class Simulation:
                 self.gpu_power_cap_w[sat] = np.nan
                 message = f"{sat_id} GPU power cap lifted"
             else:
-                tdp = float(self.hw.gpu_tdp_w[sat])
-                floor = float(self.hw.gpu_min_power_fraction[sat]) * tdp
+                floor, tdp = self.gpu_power_cap_range_w(sat_id)
                 watts = command.watts
                 if isinstance(watts, bool) or not isinstance(watts, (int, float)) or not floor <= float(watts) <= tdp:
                     raise CommandError(f"{sat_id} GPU power cap must be between {floor:.0f} W and the TDP {tdp:.0f} W, got {watts!r}")
@@ -376,6 +375,13 @@ class Simulation:
             raise CommandError(str(error).replace(f"satellite {sat}", sat_id)) from None
         self._record_gpu_transition(transition)
         return message
+
+    def gpu_power_cap_range_w(self, satellite_id: str) -> tuple[float, float]:
+        """(lowest, highest) per-GPU power cap ``SetGpuPowerCap`` accepts for a satellite: its GPUs' minimum
+        power and their TDP, in watts."""
+        sat = self._command_satellite(satellite_id)
+        tdp = float(self.hw.gpu_tdp_w[sat])
+        return float(self.hw.gpu_min_power_fraction[sat]) * tdp, tdp
 
     def _command_satellite(self, satellite_id: str) -> int:
         if not isinstance(satellite_id, str) or satellite_id not in self._index:
@@ -442,6 +448,7 @@ class Simulation:
             unserved_power_w=frozen(flows.unserved_w),
             radiator_temp_c=frozen(self.thermal.radiator_k - KELVIN),
             loop_temp_c=frozen(self.thermal.loop_k - KELVIN),
+            radiator_flow_fraction=frozen(self.thermal.radiator_flow_fraction),
             array_temp_c=frozen(self.thermal.array_k - KELVIN),
             gpu_temp_c=frozen(self.thermal.junction_k - KELVIN),
             gpu_present=frozen(self.hw.gpu_present),

@@ -76,6 +76,8 @@ class FleetSnapshot:
     # thermal
     radiator_temp_c: np.ndarray
     loop_temp_c: np.ndarray
+    radiator_flow_fraction: np.ndarray
+    """(N,) share of the coolant flowing through the radiator (the bypass valve diverts the rest)."""
     array_temp_c: np.ndarray
     gpu_temp_c: np.ndarray
     # GPUs

@@ -6,6 +6,11 @@ Network per satellite::
     GPU junction j --G_jc--> coolant loop --G_lr--> radiator --εσA(T⁴ - T_sink⁴)--> space
                                 ^ bus, heater, PCDU and battery losses        ^ Sun, albedo, Earth IR
 
+The loop-to-radiator conductance is set by a bypass valve: all the coolant goes through the radiator while
+the loop is warm, and when the full flow would cool the loop below its setpoint (too little GPU heat for
+the radiator) the valve diverts just enough around it to hold the setpoint, down to a minimum share of the
+flow. The valve opening is solved inside the step (closed form), so it never chatters at long steps.
+
 One step is a backward-Euler solve of the whole linear network with the radiator's T⁴ linearised about its
 current temperature. Backward Euler is unconditionally stable (no oscillation at 60 s steps although the
 junction time constant is ~25 s), and its fixed point is the exact nonlinear steady state, so the
@@ -48,6 +53,8 @@ class ThermalState:
         self.loop_k = start.copy()
         self.radiator_k = start.copy()
         self.array_k = start.copy()
+        self.radiator_flow_fraction = np.ones(hw.count)
+        """Share of the loop's flow through the radiator in the last step (the rest bypasses it)."""
         self.gpu_count = hw.gpu_count.astype(float)
         self.radiator_emitting_m2 = 2.0 * hw.radiator_m2
         self.radiator_capacity = hw.radiator_heat_capacity_j_per_k_m2 * hw.radiator_m2
@@ -87,7 +94,7 @@ class ThermalState:
         a = np.where(present, (c_j_dt * self.junction_k + gpu_heat_w) / denominator, 0.0)
         b = (g_jc / denominator)[:, 0]
         g = hw.gpu_to_loop_conductance_w_per_k
-        g_lr = hw.loop_to_radiator_conductance_w_per_k
+        g_full = hw.loop_to_radiator_conductance_w_per_k
         c_l_dt = hw.loop_heat_capacity_j_per_k / dt_s
         c_r_dt = self.radiator_capacity / dt_s
 
@@ -95,10 +102,13 @@ class ThermalState:
         radiated_now = emission_coefficient * (self.radiator_k**4 - DEEP_SPACE_K**4)
         slope = 4.0 * emission_coefficient * self.radiator_k**3
 
-        a11 = c_l_dt + self.gpu_count * g * (1.0 - b) + g_lr
-        a22 = c_r_dt + g_lr + slope
+        loop_diagonal = c_l_dt + self.gpu_count * g * (1.0 - b)  # a11 without the radiator conductance
+        radiator_diagonal = c_r_dt + slope  # a22 without it
         b1 = c_l_dt * self.loop_k + g * a.sum(axis=1) + loop_heat_w
         b2 = c_r_dt * self.radiator_k + radiator_environment_w - radiated_now + slope * self.radiator_k
+        g_lr = self._valve_conductance(g_full, loop_diagonal, radiator_diagonal, b1, b2)
+        a11 = loop_diagonal + g_lr
+        a22 = radiator_diagonal + g_lr
         determinant = a11 * a22 - g_lr * g_lr
         loop_new = (b1 * a22 + g_lr * b2) / determinant
         radiator_new = (a11 * b2 + g_lr * b1) / determinant
@@ -108,6 +118,31 @@ class ThermalState:
         self.loop_k = loop_new
         self.radiator_k = radiator_new
         return radiated
+
+    def _valve_conductance(
+        self, g_full: np.ndarray, loop_diagonal: np.ndarray, radiator_diagonal: np.ndarray, b1: np.ndarray, b2: np.ndarray
+    ) -> np.ndarray:
+        """Loop-to-radiator conductance after the bypass valve, for this step's linear system.
+
+        With conductance x the new loop temperature is T(x) = (b1·(B + x) + x·b2) / (A·B + x·(A + B))
+        (A, B the loop and radiator diagonals without x). Where the full flow would take the loop below its
+        setpoint and the radiator is the colder node, T(x) = T_set is solved for x, linear in x:
+        x = B·(T_set·A - b1) / (b1 + b2 - T_set·(A + B)), then held between the minimum flow and the full."""
+        hw = self.hw
+        setpoint_k = hw.loop_setpoint_c + KELVIN
+        low, high = loop_diagonal, radiator_diagonal
+        full_loop_k = (b1 * (high + g_full) + g_full * b2) / (low * high + g_full * (low + high))
+        throttle = (full_loop_k < setpoint_k) & (self.radiator_k < self.loop_k) & (hw.radiator_bypass_min_fraction < 1.0)
+        if not throttle.any():
+            self.radiator_flow_fraction = np.ones_like(g_full)
+            return g_full
+        with np.errstate(divide="ignore", invalid="ignore"):
+            needed = high * (setpoint_k * low - b1) / (b1 + b2 - setpoint_k * (low + high))
+        minimum = hw.radiator_bypass_min_fraction * g_full
+        needed = np.where(np.isfinite(needed), needed, minimum)
+        conductance = np.where(throttle, np.clip(needed, minimum, g_full), g_full)
+        self.radiator_flow_fraction = conductance / g_full
+        return conductance
 
     def settle(
         self,

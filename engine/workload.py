@@ -400,6 +400,9 @@ class Workload:
         t0 = self.time_s
         self._advance(t0, dt, np.asarray(speed, dtype=float), gpu_power_w)
         self._draw_app_failures(t0 + dt, dt)
+        # Jobs due within this step are submitted now (stamped with their own times), so their events come
+        # out with this step's, in time order; the scheduler places them at the next step's start.
+        self._submit_due(t0 + dt)
         self._usable_gpu_s += self._usable_count * dt
         self.time_s = t0 + dt
         self._begun = False

@@ -106,6 +106,27 @@ def test_the_same_seed_gives_the_same_jobs_and_faults_and_another_seed_does_not(
     assert first[0] != other[0] or first[1] != other[1]
 
 
+def test_events_come_out_in_time_order_across_steps(write_mission):
+    """Generated jobs arrive between steps: their submissions are reported with the step they fall in, so
+    the event stream an operator reads is chronological (and a coarse step gives the same arrivals)."""
+    sim = simulation(write_mission, JOBS + FAULTY, seed=3)
+    times, submitted = [], []
+    while sim.time_s < 3 * 3600:
+        sim.step()
+        for event in sim.drain_events():
+            times.append(event.time_s)
+            if event.kind == EventKind.JOB_SUBMITTED:
+                submitted.append(event.time_s)
+    assert len(submitted) > 50
+    assert all(later >= earlier for earlier, later in zip(times, times[1:]))
+    coarse = simulation(write_mission, JOBS + FAULTY, seed=3, name="coarse.toml")
+    coarse_submitted = []
+    while coarse.time_s < 3 * 3600:
+        coarse.step(60.0)
+        coarse_submitted += [e.time_s for e in coarse.drain_events() if e.kind == EventKind.JOB_SUBMITTED]
+    assert coarse_submitted == submitted
+
+
 def test_the_scheduler_never_uses_an_unusable_or_drained_gpu_nor_overallocates(write_mission):
     sim = simulation(write_mission, JOBS + FAULTY)
     sim.apply(DrainSatellite("A-01-02"))

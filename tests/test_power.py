@@ -12,8 +12,11 @@ from tests.conftest import SMALL_MISSION
 
 # Array and battery too small for the GPU load at 53°: batteries run down over the day and the policy cycles.
 UNDERSIZED_ARRAY = SMALL_MISSION.replace("solar_array_m2 = 30", "solar_array_m2 = 14").replace(
-    "battery_kwh = 20", "battery_kwh = 8"
+    "battery_kwh = 20", "battery_kwh = 8\nradiator_bypass_min_fraction = 1"
 )
+"""Arrays too small for the load, and no radiator bypass valve: load shedding pauses the GPUs, the loop
+then freezes and the heaters drain the battery further (low-battery and cold-loop alarms of both
+severities, raised and cleared, for the console tests)."""
 ENERGY_CLOSURE_REL = 1e-9  # of the energy generated: rounding only
 ARRAY_POWER_REL = 1e-6
 

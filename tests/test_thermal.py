@@ -21,9 +21,16 @@ def thermal_for(spec) -> tuple[ThermalState, FleetHardware]:
     return ThermalState(hw), hw
 
 
-def test_radiator_equilibrium_matches_stefan_boltzmann(small_spec):
+NO_BYPASS_VALVE = SMALL_MISSION.replace("radiator_m2 = 8", "radiator_m2 = 8\nradiator_bypass_min_fraction = 1")
+VALVE_HOLD_K = 1e-6
+"""The bypass valve is solved inside the step: at equilibrium the loop sits on its setpoint to rounding."""
+
+
+def test_radiator_equilibrium_matches_stefan_boltzmann(write_mission):
     """With constant heat in, the radiator settles where εσA(T⁴ - T_space⁴) equals everything absorbed
-    and dissipated; junction and loop sit above it by P/G (Fourier), checked to 1 %."""
+    and dissipated; junction and loop sit above it by P/G (Fourier), checked to 1 %. (No bypass valve
+    here: with one, this cool a loop would be held at its setpoint instead, see the next test.)"""
+    small_spec = load_mission(write_mission(NO_BYPASS_VALVE))
     thermal, hw = thermal_for(small_spec)
     n, g = hw.gpu_present.shape
     gpu_w = np.full((n, g), 500.0)
@@ -42,6 +49,38 @@ def test_radiator_equilibrium_matches_stefan_boltzmann(small_spec):
     assert thermal.loop_k == pytest.approx(expected_loop, rel=STEADY_STATE_REL)
     expected_junction = expected_loop + 500.0 / hardware.gpu_to_loop_conductance_w_per_k
     assert thermal.junction_k == pytest.approx(expected_junction, rel=STEADY_STATE_REL)
+
+
+@pytest.mark.parametrize("dt_s", [1.0, 60.0])
+def test_bypass_valve_holds_the_loop_at_its_setpoint_and_conserves_energy(small_spec, dt_s):
+    """An idle satellite (GPUs at 80 W, 1.5 kW of bus heat) whose radiator would cool the loop below its setpoint: the valve
+    diverts coolant so the loop settles on the setpoint, the radiator still rejects all the heat
+    (Stefan-Boltzmann) and is colder than without the valve; with no heat at all the valve bottoms out at
+    its minimum flow and the loop falls below the setpoint."""
+    thermal, hw = thermal_for(small_spec)
+    hardware = small_spec.satellites[0].hardware
+    n, g = hw.gpu_present.shape
+    gpu_w, loop_w, environment_w = np.full((n, g), 80.0), np.full(n, 1500.0), np.full(n, 700.0)
+    for _ in range(int(8 * 3600 / dt_s)):
+        thermal.step(dt_s, gpu_w, loop_w, environment_w)
+    setpoint_k = hardware.loop_setpoint_c + 273.15
+    assert thermal.loop_k == pytest.approx(setpoint_k, abs=VALVE_HOLD_K)
+    assert np.all((thermal.radiator_flow_fraction > hardware.radiator_bypass_min_fraction) & (thermal.radiator_flow_fraction < 1.0))
+    heat_w = gpu_w[0].sum() + loop_w[0]
+    through_radiator_w = thermal.radiator_flow_fraction * hardware.loop_to_radiator_conductance_w_per_k * (thermal.loop_k - thermal.radiator_k)
+    assert through_radiator_w == pytest.approx(heat_w, rel=STEADY_STATE_REL)
+    area = 2 * hardware.radiator_m2
+    expected_radiator_k = ((heat_w + environment_w[0]) / (hardware.radiator_emissivity * SIGMA * area) + 3.0**4) ** 0.25
+    assert thermal.radiator_k == pytest.approx(expected_radiator_k, rel=STEADY_STATE_REL)
+    no_valve_loop_k = expected_radiator_k + heat_w / hardware.loop_to_radiator_conductance_w_per_k
+    assert no_valve_loop_k < setpoint_k - 5.0  # the valve had work to do
+
+    cold = np.zeros((n, g))
+    for _ in range(int(8 * 3600 / dt_s)):
+        thermal.step(dt_s, cold, np.zeros(n), environment_w)
+    assert thermal.radiator_flow_fraction == pytest.approx(hardware.radiator_bypass_min_fraction)
+    assert np.all(thermal.loop_k < setpoint_k - 1.0)
+    assert np.all(np.isfinite(thermal.loop_k)) and np.all(np.isfinite(thermal.radiator_k))
 
 
 def test_sixty_second_steps_are_stable_and_agree_with_one_second_steps(small_spec):

@@ -296,10 +296,10 @@ def test_invalid_commands_are_refused_and_change_nothing() -> None:
 
 def test_hold_release_cancel_requeue() -> None:
     rig = Rig([JobSpec("A", gpus=4, duration_s=1000.0, checkpoint_write_s=5.0, checkpoint_interval_s=50.0),
-               JobSpec("P", gpus=4, duration_s=100.0, submit_s=5.0)], n_sats=1)
+               JobSpec("P", gpus=4, duration_s=100.0, submit_s=15.0)], n_sats=1)
     rig.step()
     with pytest.raises(ValueError, match="no job 'P'"):
-        rig.w.hold("P")  # submitted at 5 s: not there yet
+        rig.w.hold("P")  # submitted at 15 s: not there yet (the first step ends at 10 s)
     rig.step()
     assert rig.w.hold("P") == "job P held" and rig.view("P").reason == "Held"
     with pytest.raises(ValueError):

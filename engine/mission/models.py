@@ -127,6 +127,12 @@ class Hardware(_Strict):
     radiator_heat_capacity_j_per_k_m2: Annotated[float, Field(gt=0)] = 2700.0
     loop_heat_capacity_j_per_k: Annotated[float, Field(gt=0)] = 150000.0
     loop_to_radiator_conductance_w_per_k: Annotated[float, Field(gt=0)] = 2000.0
+    """Loop-to-radiator conductance with all the coolant flowing through the radiator."""
+    loop_setpoint_c: Celsius = 10.0
+    """The radiator bypass valve diverts coolant around the radiator to hold the loop here when the GPUs
+    make too little heat for the radiator (an idle or lightly loaded satellite), as pumped-fluid loops do."""
+    radiator_bypass_min_fraction: Annotated[float, Field(gt=0, le=1)] = 0.01
+    """Least share of the flow the valve keeps sending through the radiator; 1 means no bypass valve."""
     initial_temp_c: Optional[Celsius] = None
     """Start every thermal node at this temperature; unset: start at thermal equilibrium."""
 
@@ -138,6 +144,8 @@ class Hardware(_Strict):
             raise ValueError("gpu_shutdown_c must be above gpu_throttle_c")
         if self.heater_off_c <= self.heater_on_c:
             raise ValueError("heater_off_c must be above heater_on_c")
+        if self.loop_setpoint_c < self.heater_off_c:
+            raise ValueError("loop_setpoint_c must not be below heater_off_c (the heaters would fight the bypass valve)")
         return self
 
 
@@ -435,9 +443,11 @@ class Limit(_Strict):
 
 
 DEFAULT_LIMITS: dict[str, dict[str, float]] = {
+    # The radiator runs very cold while the bypass valve holds the loop warm (an idle satellite in eclipse);
+    # its low limits guard the coolant in the panel (ammonia freezes at -77.7 °C).
     "battery_soc": {"yellow_low": 0.35, "red_low": 0.25, "deadband": 0.05},
     "gpu_temp_c": {"yellow_high": 85.0, "red_high": 92.0, "deadband": 3.0},
-    "radiator_temp_c": {"red_low": -60.0, "yellow_low": -40.0, "yellow_high": 60.0, "red_high": 80.0, "deadband": 3.0},
+    "radiator_temp_c": {"red_low": -75.0, "yellow_low": -65.0, "yellow_high": 60.0, "red_high": 80.0, "deadband": 3.0},
     "loop_temp_c": {"red_low": -5.0, "yellow_low": 2.0, "yellow_high": 50.0, "red_high": 60.0, "deadband": 2.0},
     "unserved_power_w": {"red_high": 0.5, "deadband": 0.0},
 }
