@@ -19,7 +19,7 @@ The terminal write itself (about 40 KB per full frame) is not included. The base
 run is one bare ``SatrecArray.sgp4`` call for the same fleet; compare ratios between machines, since
 absolute times on these shared 2-core VMs vary 2x.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/console_frame.py [--sizes 100,1000,10000] [--seconds 3] [--tick-hz 30] [--speed 600] [--json out.json]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/console_frame.py [--sizes 100,1000,10000] [--seconds 3] [--tick-hz 30] [--speed 600] [--queue busy|synthetic] [--json out.json]
 """
 
 from __future__ import annotations
@@ -43,12 +43,17 @@ from console.driver import SPEEDS, Driver
 from console.widgets.fleet_table import FleetTable
 from engine import Simulation, load_mission
 from engine.mission import bundled_missions_dir
+from engine_step import busy_queue_text  # bench/ is the script's directory
 
 SIZE = (200, 50)
 SHELLS = {100: (10, 10), 1000: (40, 25), 10000: (100, 100)}
 
 
-def mission_text(planes: int, per_plane: int) -> str:
+def mission_text(planes: int, per_plane: int, queue: str = "busy") -> str:
+    """A Walker fleet of 8-GPU satellites; ``busy`` adds the engine benchmark's job workload (a backlog
+    filling about half the GPUs plus training and inference generators), so the GPU and job panes and the
+    scheduler cost what they cost in a real mission; ``synthetic`` runs a fixed GPU load without jobs."""
+    jobs = busy_queue_text(planes * per_plane) if queue == "busy" else ""
     stations = (bundled_missions_dir() / "include" / "ground_stations.toml").read_text()
     return f"""
 [mission]
@@ -72,6 +77,7 @@ sats_per_plane = {per_plane}
 phasing = 1
 
 {stations}
+{jobs}
 """
 
 
@@ -97,11 +103,14 @@ def sgp4_baseline(spec, rounds: int = 30) -> float:
 
 
 class RefreshClock:
-    """Timestamps of every compositor refresh (the moment a frame's screen update is ready to write)."""
+    """Timestamps of every compositor refresh (the moment a frame's screen update is ready to write), with
+    the value of a probe (the state a key changes) taken as each refresh finishes."""
 
     def __init__(self) -> None:
         self.times: list[float] = []
         self.costs: list[float] = []
+        self.probe = lambda: None
+        self.probed: list[object] = []
         self._original = Screen._compositor_refresh
         clock = self
 
@@ -111,32 +120,36 @@ class RefreshClock:
             finished = time.perf_counter()
             clock.times.append(finished)
             clock.costs.append(finished - started)
+            clock.probed.append(clock.probe())
 
         Screen._compositor_refresh = timed
 
     def restore(self) -> None:
         Screen._compositor_refresh = self._original
 
-    def first_after(self, moment: float) -> float | None:
-        return next((t for t in self.times if t > moment), None)
+    def first_showing(self, after: float, before_value: object) -> float | None:
+        """The first refresh after `after` whose probe differs from `before_value` (the screen it
+        rendered already had the key's effect: state changes on the UI thread before the refresh)."""
+        return next((t for t, v in zip(self.times, self.probed) if t > after and v != before_value), None)
 
 
 async def key_latency(app: MissionControlApp, key: str, changed, presses: int) -> list[float]:
     """Wall time from a key arriving (as the terminal driver delivers it) to the first screen update
-    that shows its effect; `changed()` says the effect happened."""
+    that shows its effect; `changed()` reads the state the key changes."""
     clock: RefreshClock = app._bench_clock
+    clock.probe = changed
     samples = []
-    for _ in range(presses):
-        before = changed()
-        sent = time.perf_counter()
-        app._driver.send_message(events.Key(key, None))
-        while changed() == before:
-            await asyncio.sleep(0.0005)
-        effect = time.perf_counter()
-        while (shown := clock.first_after(effect)) is None:
-            await asyncio.sleep(0.0005)
-        samples.append(shown - sent)
-        await asyncio.sleep(0.03)
+    try:
+        for _ in range(presses):
+            before = changed()
+            sent = time.perf_counter()
+            app._driver.send_message(events.Key(key, None))
+            while (shown := clock.first_showing(sent, before)) is None:
+                await asyncio.sleep(0.0005)
+            samples.append(shown - sent)
+            await asyncio.sleep(0.03)
+    finally:
+        clock.probe = lambda: None
     return samples
 
 
@@ -196,18 +209,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of the timed run per fleet")
     parser.add_argument("--tick-hz", type=float, default=30.0, help="frame timer asked for (the app's default, DEFAULT_TICK_HZ, is 30)")
     parser.add_argument("--speed", type=float, default=600.0, help=f"simulation speed while measuring, one of {SPEEDS[:-1]}")
+    parser.add_argument("--queue", choices=("busy", "synthetic"), default="busy", help="a job workload (default) or a fixed synthetic GPU load")
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
     rows = []
     if options.speed not in SPEEDS:
         parser.error(f"--speed must be one of {SPEEDS[:-1]}")
-    print(f"terminal {SIZE[0]}x{SIZE[1]}, running at {options.speed:g}x, frame timer {options.tick_hz:g} Hz")
+    print(f"terminal {SIZE[0]}x{SIZE[1]}, running at {options.speed:g}x, frame timer {options.tick_hz:g} Hz, {options.queue} queue")
     print("  sats | frames/s | screen update ms | engine/frame ms | idle render ms | key down→screen ms | space→screen ms | update ÷ sgp4")
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in options.sizes.split(",")):
             planes, per_plane = SHELLS.get(size, (max(1, int(size**0.5)), max(1, size // max(1, int(size**0.5)))))
             path = Path(folder) / f"bench_{size}.toml"
-            path.write_text(mission_text(planes, per_plane))
+            path.write_text(mission_text(planes, per_plane, options.queue))
             started = time.perf_counter()
             spec = load_mission(path)
             load_s = time.perf_counter() - started

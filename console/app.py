@@ -34,6 +34,7 @@ from console.detail import SatelliteView
 from console.gc_policy import FrameGarbagePolicy
 from console.driver import Driver, Frame
 from console.screens.help import HelpScreen
+from console.palette import TargetedCommands
 from console.screens.shelve import ShelveScreen
 from console.widgets.alarm_table import AlarmTable
 from console.widgets.clock_bar import ClockBar, ClockState, alarm_counts, speed_text
@@ -42,11 +43,13 @@ from console.widgets.fleet_table import FleetTable
 from console.widgets.ground_track_map import GroundTrackMap
 from console.widgets.satellite_detail import SatelliteDetail
 from console.widgets.view_bar import VIEWS, ViewBar
+from console.workload_actions import WorkloadActions
 from engine import Event, EventKind, MissionSpec, Pass, Simulation
 from engine.alarms import Alarm
 from engine.durations import format_clock
 from engine.commands import AcknowledgeAlarm, CommandError, ShelveAlarm, UnshelveAlarm
 from engine.history import SatelliteHistory
+from engine.jobs import JobView
 from engine.tracks import GroundTrackPath, SunlightForecast
 
 WIDE_MIN_WIDTH = 150
@@ -65,6 +68,8 @@ class FrameBundle:
     track: GroundTrackPath | None
     alarms: list[Alarm] | None
     """None when no alarm changed since the previous bundle."""
+    queue: tuple[list[JobView], dict | None] | None = None
+    """Every job and the workload metrics, when the job queue screen is open and due a redraw."""
 
 
 class DetailForecasts:
@@ -128,12 +133,15 @@ anyone reads them, and each redraw of either costs as much as the fleet table's)
 and the satellite detail redraw every frame; a paused frame, a step or a new selection redraws all at once."""
 
 
-class MissionControlApp(App[None]):
+class MissionControlApp(WorkloadActions, App[None]):
     """Live console over one mission."""
 
     TITLE = "Orbital Mission Control"
     CSS_PATH = Path(__file__).parent / "app.tcss"
     """Absolute, so subclasses defined elsewhere (tests, benchmarks) find it."""
+
+    COMMANDS = App.COMMANDS | {TargetedCommands}
+    """Textual's commands and every key binding (``get_system_commands``), plus satellites and jobs by name."""
 
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/run", id="sim-pause"),
@@ -144,6 +152,11 @@ class MissionControlApp(App[None]):
         Binding("N", "seek('aos', 'any')", "Next AOS (any satellite)", show=False, id="seek-aos-any"),
         Binding("e", "seek('eclipse', 'selected')", "Next eclipse", show=False, id="seek-eclipse"),
         Binding("E", "seek('eclipse', 'any')", "Next eclipse (any satellite)", show=False, id="seek-eclipse-any"),
+        Binding("j", "job_queue", "Job queue", id="job-queue"),
+        Binding("d", "drain", "Drain/undrain satellite", show=False, id="sat-drain"),
+        Binding("r", "reset_gpu", "Reset a GPU", show=False, id="gpu-reset"),
+        Binding("o", "gpu_power", "GPU off/on", show=False, id="gpu-power"),
+        Binding("w", "power_cap", "GPU power cap", show=False, id="gpu-cap"),
         Binding("slash", "filter", "Filter", key_display="/", id="fleet-filter"),
         Binding("1", "view('fleet')", "Fleet view", show=False, id="view-fleet"),
         Binding("2", "view('detail')", "Satellite view", show=False, id="view-detail"),
@@ -173,6 +186,7 @@ class MissionControlApp(App[None]):
         self.gc_policy = FrameGarbagePolicy()
         self._pending_events: list[Event] = []
         self._slow_panes_due = 0.0
+        self._queue_due = 0.0
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -308,12 +322,18 @@ class MissionControlApp(App[None]):
                 history=history,
                 sunlight=self._forecasts.sunlight,
                 passes=self._forecasts.passes,
+                jobs=tuple(self.driver.satellite_jobs(selected)) if snapshot.jobs_enabled else (),
             )
         alarms = None
         if self._alarms_dirty or any(event.kind in ALARM_KINDS for event in frame.events):
             self._alarms_dirty = False
             alarms = self.driver.alarms()
-        return FrameBundle(frame=frame, view=view, track=track, alarms=alarms)
+        queue = None
+        now = time.perf_counter()
+        if self.job_queue is not None and (frame.paused or self.tick_hz is None or now >= self._queue_due):
+            self._queue_due = now + SLOW_PANES_PERIOD_S
+            queue = (self.driver.job_views(include_finished=True), self.driver.workload_metrics())
+        return FrameBundle(frame=frame, view=view, track=track, alarms=alarms, queue=queue)
 
     def _apply_bundle(self, bundle: FrameBundle) -> None:
         frame = bundle.frame
@@ -340,6 +360,8 @@ class MissionControlApp(App[None]):
                 ground_map.show(snapshot, self.selected_id, bundle.track)
             self._update_clock(frame)
             self._update_fleet_subtitle()
+            if bundle.queue is not None and self.job_queue is not None:
+                self.job_queue.update(*bundle.queue, snapshot.satellite_ids, snapshot.time_s)
         if frame.found is not None:
             self._seek_finished(frame.found)
         elif frame.seek_gave_up:
@@ -466,6 +488,13 @@ class MissionControlApp(App[None]):
         if target is not None:
             self.query_one(target).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The satellite commands work on the main screen only: not over a dialog (no stacked dialogs) or the
+        job queue (which does not show the selected satellite)."""
+        if action in SATELLITE_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        return True
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -509,10 +538,12 @@ class MissionControlApp(App[None]):
     # ------------------------------------------------------------------------------------------ alarms
 
     def _apply_command(self, command) -> bool:
+        """Apply one engine command; a refusal is shown and logged with the engine's reason."""
         try:
             self.driver.apply(command)
         except CommandError as error:
             self.notify(str(error), title="Command refused", severity="error")
+            self._note(f"operator: refused: {error}")
             return False
         self._alarms_dirty = True
         return True
@@ -574,6 +605,9 @@ def _set_if_changed(widget, attribute: str, value: str) -> None:
         setattr(widget, attribute, value)
 
 
+SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "seek", "filter"})
+"""Actions on the selected satellite or the fleet table (see ``check_action``)."""
+
 _KIND_NAMES = {EventKind.AOS: "AOS", EventKind.ECLIPSE_ENTRY: "eclipse"}
 
 _ACTION_HELP = {
@@ -585,6 +619,11 @@ _ACTION_HELP = {
     "seek-aos-any": "Run until any satellite's next acquisition of signal, then pause",
     "seek-eclipse": "Run until the selected satellite next enters eclipse, then pause",
     "seek-eclipse-any": "Run until any satellite next enters eclipse, then pause",
+    "job-queue": "Every job of the fleet: state, reason, progress, checkpoint age, wait; cancel, hold, release, requeue, priority",
+    "sat-drain": "Drain the selected satellite (no new work; its jobs checkpoint and move), or return it to service",
+    "gpu-reset": "Reset one GPU of the selected satellite (its job requeues from its checkpoint)",
+    "gpu-power": "Switch one GPU of the selected satellite off (its job requeues) or back on",
+    "gpu-cap": "Cap the power of every GPU of the selected satellite, or lift the cap",
     "fleet-filter": "Show only satellites whose id contains the text",
     "help": "Every key of every pane",
 }

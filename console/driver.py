@@ -139,6 +139,11 @@ class Driver:
         with self.lock:
             return self._frame(steps=0, lagging=False)
 
+    def snapshot(self) -> FleetSnapshot:
+        """The current state alone (events stay queued for the next frame)."""
+        with self.lock:
+            return self.sim.snapshot()
+
     # ----------------------------------------------------------------------- forecasts for the detail view
 
     def alarms(self) -> list[Alarm]:
@@ -173,6 +178,20 @@ class Driver:
         """Jobs running, checkpointing or suspended on one satellite."""
         with self.lock:
             return self.sim.satellite_jobs(satellite_id)
+
+    @property
+    def jobs_enabled(self) -> bool:
+        """Whether the mission runs jobs (a scheduler drives the GPUs) rather than a synthetic load."""
+        return self.sim.workload is not None
+
+    def gpu_power_cap_range_w(self, satellite_id: str) -> tuple[float, float]:
+        """(lowest, highest) per-GPU power cap the engine accepts for a satellite, in watts."""
+        with self.lock:
+            return self.sim.gpu_power_cap_range_w(satellite_id)
+
+    def gpu_reset_s(self) -> float:
+        """How long a commanded GPU reset keeps the GPU down."""
+        return self.sim.health.params.reset_min_s
 
     def workload_metrics(self) -> dict | None:
         """Utilisation, goodput and losses, queue waits (None when the mission runs no jobs)."""

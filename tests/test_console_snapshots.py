@@ -60,3 +60,16 @@ def test_alarms_pane_with_active_alarms(snap_compare, tmp_path):
         await pilot.pause()
 
     assert snap_compare(app, run_before=run_before, terminal_size=(160, 48))
+
+
+def test_job_queue_screen(snap_compare):
+    """The sandbox's job queue 90 minutes in (key j), at 120x30: the pretrain, fine-tunes and inference."""
+    app = MissionControlApp(load_mission("sandbox"), tick_hz=None)
+    run = _run_for(app, 5400.0)
+
+    async def run_before(pilot) -> None:
+        await run(pilot)
+        await pilot.press("j")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=(120, 30))

@@ -43,6 +43,7 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     from console.widgets.alarm_table import AlarmTable
     from console.widgets.event_log import EventLog
     from console.widgets.fleet_table import FleetTable
+    from console.widgets.job_table import JobTable
 
     def rows(bindings) -> list[tuple[str, str]]:
         result = []
@@ -51,13 +52,17 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
             result.append((key_text(binding), binding.description))
         return result
 
-    console_rows = rows(MissionControlApp.BINDINGS)
+    def app_rows(*prefixes: str) -> list[tuple[str, str]]:
+        return rows(b for b in MissionControlApp.BINDINGS if isinstance(b, Binding) and (b.id or "").startswith(prefixes))
+
     groups = [
-        ("Time control", console_rows[:8]),
-        ("Views and search", console_rows[8:]),
+        ("Time control", app_rows("sim-", "seek-")),
+        ("Jobs and GPUs (the selected satellite)", app_rows("job-", "sat-", "gpu-")),
+        ("Views and search", app_rows("fleet-", "view-", "help")),
         ("Fleet table", rows(FleetTable.BINDINGS)),
         ("Alarms pane", rows(AlarmTable.BINDINGS)),
         ("Event log", rows(EventLog.BINDINGS)),
+        ("Job queue (j)", rows(JobTable.BINDINGS) + [("esc / j", "Close the job queue")]),
         ("Anywhere", list(BUILTIN_KEYS)),
     ]
     return [(title, entries) for title, entries in groups if entries]

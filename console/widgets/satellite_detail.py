@@ -1,7 +1,7 @@
-"""Satellite detail: the selected satellite's panes (power, thermal, ground link) laid out in a grid.
+"""Satellite detail: the selected satellite's panes (power, thermal, ground link, GPUs, jobs) in a grid.
 
-Later capabilities (GPU health, job queue, inter-satellite links) add panes to the same grid: each pane is
-a ``DetailPane`` with a ``show(view)`` method, and the grid puts as many side by side as the width allows.
+Each pane is a ``DetailPane`` with a ``show(view)`` method; the grid puts as many side by side as the width
+allows and scrolls when they do not all fit.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from textual.events import Resize
 
 from console.detail import SatelliteView
 from console.widgets.detail_pane import DetailPane
+from console.widgets.gpu_pane import GpuPane
+from console.widgets.job_pane import JobPane
 from console.widgets.link_pane import LinkPane
 from console.widgets.power_pane import PowerPane
 from console.widgets.thermal_pane import ThermalPane
@@ -40,6 +42,8 @@ class SatelliteDetail(VerticalScroll):
             yield PowerPane(id="power-pane")
             yield ThermalPane(id="thermal-pane")
             yield LinkPane(id="link-pane")
+            yield GpuPane(id="gpu-pane")
+            yield JobPane(id="job-pane")
 
     @property
     def panes(self) -> list[DetailPane]:
@@ -55,3 +59,8 @@ class SatelliteDetail(VerticalScroll):
         grid = self.query_one(Grid)
         if grid.styles.grid_size_columns != columns:
             grid.styles.grid_size_columns = columns
+        # Three columns or more: the GPU grid takes two, so its cells sit two to a line beside the jobs.
+        span = 2 if columns >= 3 else 1
+        gpu_pane = self.query_one(GpuPane)
+        if gpu_pane.styles.column_span != span:
+            gpu_pane.styles.column_span = span

@@ -1,0 +1,69 @@
+"""Command-palette entries that name their target: "Select satellite A-03-07", "Cancel job LLM-70B".
+
+The app's key bindings are in the palette already (``MissionControlApp.get_system_commands``); this
+provider adds what a key cannot name: a satellite to select and the commands that apply to each unfinished
+job, in that job's current state (only pending jobs can be held, only held ones released, only running or
+suspended ones requeued). Each entry runs the same flow as the key (confirmation included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import Hit, Hits, Provider
+
+from console.widgets.job_table import REQUEUEABLE_STATES, is_held
+from engine.jobs import JobView
+
+if TYPE_CHECKING:
+    from console.app import MissionControlApp
+
+__all__ = ["TargetedCommands", "job_commands"]
+
+MAX_SATELLITE_HITS = 50
+"""Satellite entries offered for one query (a mega-constellation has tens of thousands)."""
+
+
+def job_commands(app: MissionControlApp, job: JobView) -> list[tuple[str, str, Callable[[], None]]]:
+    """(title, help, callback) for every command that applies to `job` now."""
+    state = job.state
+    entries = [(f"Cancel job {job.id}", f"{job.name or job.id}: {state.lower()}, {job.progress:.0%} done; asks first", partial(app.cancel_job, job))]
+    if is_held(job):
+        entries.append((f"Release job {job.id}", "Let the held job be scheduled again", partial(app.release_job, job)))
+    elif state == "PENDING":
+        entries.append((f"Hold job {job.id}", "Keep the pending job from starting until released", partial(app.hold_job, job)))
+    if state in REQUEUEABLE_STATES:
+        entries.append((f"Requeue job {job.id}", "Stop it and queue it again from its last checkpoint; asks first", partial(app.requeue_job, job)))
+    entries.append((f"Set priority of job {job.id}", f"Now {job.priority:.0f}; a fixed value replaces the computed one", partial(app.ask_priority, job)))
+    return entries
+
+
+class TargetedCommands(Provider):
+    """Satellites to select and per-job commands, matched fuzzily against what the operator types."""
+
+    async def startup(self) -> None:
+        app: MissionControlApp = self.app  # type: ignore[assignment]
+        self._satellites = app.driver.sim.satellite_ids
+        self._jobs = app.driver.job_views(include_finished=False)
+
+    def _entries(self, query: str):
+        app: MissionControlApp = self.app  # type: ignore[assignment]
+        lowered = query.lower()
+        words = lowered.split()
+        sat_hits = 0
+        for satellite in self._satellites:
+            if sat_hits < MAX_SATELLITE_HITS and any(word in satellite.lower() for word in words):
+                sat_hits += 1
+                yield f"Select satellite {satellite}", "Show it in the satellite detail and on the map", partial(app.select_satellite, satellite)
+        for job in self._jobs:
+            if any(word in job.id.lower() or word in job.name.lower() for word in words) or "job" in words:
+                yield from job_commands(app, job)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._entries(query):
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
