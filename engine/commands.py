@@ -120,10 +120,36 @@ class SetGpuPowerCap:
     watts: float | None
 
 
+@dataclass(frozen=True)
+class DisableLink:
+    """Take the laser link between two satellites out of service (it stays down until enabled)."""
+
+    satellite: str
+    peer: str
+
+
+@dataclass(frozen=True)
+class EnableLink:
+    """Return a disabled laser link to service (it acquires again when it can close)."""
+
+    satellite: str
+    peer: str
+
+
+@dataclass(frozen=True)
+class ForceHandover:
+    """End a satellite's ground link now; the station's antenna and the satellite look for others, and
+    that station does not take the satellite back during this pass."""
+
+    satellite: str
+
+
 JOB_COMMANDS = (CancelJob, HoldJob, ReleaseJob, RequeueJob, SetJobPriority, DrainSatellite, UndrainSatellite)
 GPU_COMMANDS = (ResetGpu, SetGpuPower, SetGpuPowerCap)
+NETWORK_COMMANDS = (DisableLink, EnableLink, ForceHandover)
 
 Command = (
     SetUtilization | AcknowledgeAlarm | ShelveAlarm | UnshelveAlarm | CancelJob | HoldJob | ReleaseJob | RequeueJob
     | SetJobPriority | DrainSatellite | UndrainSatellite | ResetGpu | SetGpuPower | SetGpuPowerCap
+    | DisableLink | EnableLink | ForceHandover
 )

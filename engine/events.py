@@ -48,6 +48,19 @@ class EventKind(str, Enum):
     JOB_FAILED = "job_failed"
     JOB_CANCELLED = "job_cancelled"
     JOB_TIMEOUT = "job_timeout"
+    LINK_ACQUIRING = "link_acquiring"
+    """A laser link began pointing, acquisition and tracking (new geometry, or lost lock)."""
+    LINK_UP = "link_up"
+    LINK_DEGRADED = "link_degraded"
+    LINK_DOWN = "link_down"
+    LINK_FAILED = "link_failed"
+    LINK_DISABLED = "link_disabled"
+    LINK_ENABLED = "link_enabled"
+    GROUND_LINK_UP = "ground_link_up"
+    """A station antenna began tracking a satellite (the satellite has a ground link)."""
+    GROUND_LINK_DOWN = "ground_link_down"
+    STATION_OUTAGE = "station_outage"
+    STATION_RESTORED = "station_restored"
     ORBIT_ERROR = "orbit_error"
     ALARM_RAISED = "alarm_raised"
     ALARM_ESCALATED = "alarm_escalated"
@@ -75,3 +88,5 @@ class Event:
     """The quantity behind the event where there is one (state of charge, temperature in °C, level)."""
     alarm_id: int | None = None
     job: str | None = None
+    peer: str | None = None
+    """The other satellite of a laser-link event."""

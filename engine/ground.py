@@ -73,9 +73,11 @@ class ContactTracker:
         self.pass_start_s = np.full(shape, np.nan)
         self.pass_max_sin = np.full(shape, -1.0)
         self.pass_max_s = np.zeros(shape)
+        self.pass_volume_gbit = np.zeros(shape)
+        """Data moved over the ground link during each open pass (see ``add_downlink``)."""
         self._started = False
         self._time_s = 0.0
-        self._closed: list[np.ndarray] = []  # rows: sat, station, aos, los, max_el_deg, max_el_s
+        self._closed: list[np.ndarray] = []  # rows: sat, station, aos, los, max_el_deg, max_el_s, volume_gbit
 
     def update(self, time_s: float, sin_elevation: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Advance to `time_s`; returns (sat, station, aos_s) of new passes and (sat, station, los_s) of ended ones."""
@@ -105,11 +107,13 @@ class ContactTracker:
                     los,
                     np.degrees(np.arcsin(np.clip(self.pass_max_sin[set_sat, set_station], -1, 1))),
                     self.pass_max_s[set_sat, set_station],
+                    self.pass_volume_gbit[set_sat, set_station],
                 ]
             )
             self._closed.append(rows)
             self.pass_start_s[set_sat, set_station] = np.nan
             self.pass_max_sin[set_sat, set_station] = -1.0
+            self.pass_volume_gbit[set_sat, set_station] = 0.0
         if len(rise_sat):
             self.pass_start_s[rise_sat, rise_station] = aos
             self.pass_max_sin[rise_sat, rise_station] = -1.0
@@ -120,6 +124,10 @@ class ContactTracker:
             self.pass_max_s[higher] = time_s
         self._commit(time_s, visible, sin_elevation)
         return (rise_sat, rise_station, aos), (set_sat, set_station, los)
+
+    def add_downlink(self, satellites: np.ndarray, stations: np.ndarray, gbit: np.ndarray) -> None:
+        """Credit data moved over ground links in the last step to the passes they belong to."""
+        np.add.at(self.pass_volume_gbit, (satellites, stations), gbit)
 
     def _commit(self, time_s: float, visible: np.ndarray, sin_elevation: np.ndarray) -> None:
         self.visible = visible
@@ -138,7 +146,8 @@ class ContactTracker:
         return self._time_s + np.clip(fraction, 0.0, 1.0) * (time_s - self._time_s)
 
     def passes_array(self, include_open: bool = True) -> np.ndarray:
-        """(K, 6) float array of passes: sat, station, aos_s, los_s, max_el_deg, max_el_s (NaN = unknown)."""
+        """(K, 7) float array of passes: sat, station, aos_s, los_s, max_el_deg, max_el_s (NaN = unknown),
+        data volume over the ground link in Gbit."""
         parts = list(self._closed)
         if include_open:
             sats, stations = np.nonzero(self.visible)
@@ -152,11 +161,12 @@ class ContactTracker:
                             np.full(len(sats), np.nan),
                             np.degrees(np.arcsin(np.clip(self.pass_max_sin[sats, stations], -1, 1))),
                             self.pass_max_s[sats, stations],
+                            self.pass_volume_gbit[sats, stations],
                         ]
                     )
                 )
         if not parts:
-            return np.empty((0, 6))
+            return np.empty((0, 7))
         table = np.concatenate(parts)
         order = np.lexsort((table[:, 0], np.nan_to_num(table[:, 2], nan=-np.inf)))
         return table[order]

@@ -94,12 +94,14 @@ def balance_power(
     gpu_request_w: np.ndarray,
     heater_request_w: np.ndarray,
     dt_s: float,
+    comms_request_w: np.ndarray | float = 0.0,
 ) -> PowerFlows:
-    """Serve the loads from array and battery for one step and update the battery energy in place."""
+    """Serve the loads from array and battery for one step and update the battery energy in place.
+    `comms_request_w` (laser terminals) is served as part of the bus."""
     eta_pcdu = hw.pcdu_efficiency
     eta_c = hw.battery_charge_efficiency
     eta_d = hw.battery_discharge_efficiency
-    bus_request = hw.bus_power_w
+    bus_request = hw.bus_power_w + comms_request_w
     load_request = bus_request + gpu_request_w + heater_request_w
     surplus = eta_pcdu * solar_available_w - load_request
 

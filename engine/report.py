@@ -17,7 +17,7 @@ from engine.simulation import Simulation
 
 REPORT_VERSION = 1
 MODELS = ("orbit", "sunlight", "ground_contacts", "power", "thermal", "gpu_throttling", "radiation", "gpu_health",
-          "telemetry_limits")
+          "network", "telemetry_limits")
 
 
 def _iso(sim: Simulation, time_s: float | None) -> str | None:
@@ -76,7 +76,7 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         )
 
     contacts = []
-    for sat, station, aos, los, max_el, max_el_s in sim.contacts.passes_array(include_open=True):
+    for sat, station, aos, los, max_el, max_el_s, volume_gbit in sim.contacts.passes_array(include_open=True):
         contacts.append(
             {
                 "station": sim.network.ids[int(station)],
@@ -86,6 +86,7 @@ def build_report(sim: Simulation) -> dict[str, Any]:
                 "max_elevation_deg": round(float(max_el), 3),
                 "max_elevation_at": _iso(sim, max_el_s),
                 "duration_s": None if np.isnan(aos) or np.isnan(los) else round(float(los - aos), 3),
+                "data_volume_gb": round(float(volume_gbit) / 8.0, 3),
             }
         )
 
@@ -133,6 +134,7 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         "satellites": satellites,
         "contacts": contacts,
         "gpu_health": _gpu_health_section(sim),
+        "network": _network_section(sim, contacts),
         "alarms": alarms,
         "events": dict(sorted(sim.event_counts.items())),
     }
@@ -159,6 +161,25 @@ def _gpu_health_section(sim: Simulation) -> dict[str, Any]:
         "dose_rad_max": _finite(float(health.dose_rad.max()) if len(health.dose_rad) else math.nan, 3),
         "dose_rad_mean": _finite(float(health.dose_rad.mean()) if len(health.dose_rad) else math.nan, 3),
         "solar_particle_events": [{"start": _iso(sim, float(a)), "end": _iso(sim, float(b))} for a, b in storms],
+    }
+
+
+def _network_section(sim: Simulation, contacts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Laser links, routes, handovers and how old the ground's telemetry ran (time-weighted over the run)."""
+    stats = sim.statistics
+    comms = sim.comms
+    mean_latency = stats.route_latency_s_s / stats.routed_satellite_s if stats.routed_satellite_s else math.nan
+    p95 = stats.telemetry_age_quantile_s(0.95)
+    return {
+        "topology": comms.topology.value,
+        "telemetry": sim.spec.network.telemetry.value,
+        "links": comms.links.count,
+        "isl_up_fraction": _finite(stats.link_up_s / stats.link_table_s if stats.link_table_s else math.nan, 5),
+        "routed_fraction": _finite(stats.routed_satellite_s / stats.satellite_s if stats.satellite_s else math.nan, 5),
+        "mean_route_latency_ms": _finite(mean_latency * 1e3, 4),
+        "handovers": int(comms.ground_links.handovers),
+        "telemetry_age_p95_s": None if p95 is None else _finite(p95, 2),
+        "downlinked_gb": round(sum(contact["data_volume_gb"] for contact in contacts), 3),
     }
 
 

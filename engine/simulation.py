@@ -24,11 +24,14 @@ from engine.alarms import Alarm, AlarmBoard
 from engine.commands import (
     GPU_COMMANDS,
     JOB_COMMANDS,
+    NETWORK_COMMANDS,
     AcknowledgeAlarm,
     CancelJob,
     Command,
     CommandError,
+    DisableLink,
     DrainSatellite,
+    ForceHandover,
     HoldJob,
     ReleaseJob,
     RequeueJob,
@@ -52,7 +55,10 @@ from engine.ground import ContactTracker, GroundNetwork, Pass, predict_passes
 from engine.gpu_health import GpuHealthState, GpuHealthStep, GpuTransition
 from engine.gpus import GpuDemand, GpuState, per_satellite_sum
 from engine.jobs import JobState, JobTransition, JobView
+from engine.mission.models import TelemetryMode
 from engine.mission.spec import MissionSpec
+from engine.isl_links import LinkState
+from engine.network import NetworkModel, NetworkStep
 from engine.power import Battery, PowerFlows, ShedLevel, balance_power, shed_level, solar_array_power_w
 from engine.snapshot import FleetSnapshot, frozen
 from engine.statistics import RunStatistics
@@ -94,6 +100,16 @@ _JOB_EVENTS = {
 """Event kind of a job transition by target state (CHECKPOINTING is not logged: checkpoint *completion* is,
 as JOB_CHECKPOINTED; a requeued job's instant REQUEUED -> PENDING is logged once, as REQUEUED)."""
 
+_LINK_EVENTS = {
+    LinkState.DOWN: (EventKind.LINK_DOWN, Severity.INFO),
+    LinkState.ACQUIRING: (EventKind.LINK_ACQUIRING, Severity.INFO),
+    LinkState.UP: (EventKind.LINK_UP, Severity.INFO),
+    LinkState.DEGRADED: (EventKind.LINK_DEGRADED, Severity.INFO),
+    LinkState.FAILED: (EventKind.LINK_FAILED, Severity.WARNING),
+    LinkState.DISABLED: (EventKind.LINK_DISABLED, Severity.INFO),
+}
+"""Event kind of a laser-link transition by target state (an operator's enable is LINK_ENABLED, see apply)."""
+
 
 class EngineStateError(RuntimeError):
     """The state stopped being finite: a modelling bug, reported loudly instead of propagating NaN."""
@@ -109,7 +125,7 @@ class Simulation:
     def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None):
         self.spec = spec
         self.seed = spec.seed if seed is None else int(seed)
-        health_rng, spe_rng, workload_rng = np.random.default_rng(self.seed).spawn(3)
+        health_rng, spe_rng, workload_rng, network_rng = np.random.default_rng(self.seed).spawn(4)
         self.step_s = float(spec.step_s if step_s is None else step_s)
         if not self.step_s > 0:
             raise ValueError("step must be positive")
@@ -141,6 +157,14 @@ class Simulation:
         self._last_good_teme = np.zeros((n, 3))
         self.statistics = RunStatistics(n, self.battery.energy_j, self.hw.gpu_present)
         self._geometry(0.0)
+        # network: laser links, ground links, routes (at the epoch: links that can close are up)
+        self.comms = NetworkModel(spec, self._satrecs, self.clock, self.network, network_rng)
+        self.comms.settle(0.0, self._teme_km, self._ecef_km, self._sin_elevation, self._terminals_powered())
+        self._comms_w = self.comms.terminal_power_w()
+        self.ideal_telemetry = spec.network.telemetry == TelemetryMode.IDEAL
+        self.heard_s = np.zeros(len(spec.satellites))
+        """(N,) newest on-board time whose telemetry has reached the ground (the ground knows the state at
+        the epoch)."""
         self._demand, self._flows = self._initial_state()
         self._throttled_any = np.zeros(n, dtype=bool)
         self.contacts.update(0.0, self._sin_elevation)
@@ -194,6 +218,9 @@ class Simulation:
         else:
             utilization = self.utilization
         self._geometry(new_time)
+        network_step = self.comms.step(previous_time, new_time, self._teme_km, self._ecef_km, self._sin_elevation,
+                                       self._terminals_powered())
+        self._comms_w = self.comms.terminal_power_w()
 
         demand = self.gpus.demand(self.thermal.junction_k, self.thermal.loop_k, self.shed_level, utilization, self.policy, dt,
                                   available=available, operator_cap=self._cap_fraction)
@@ -203,7 +230,8 @@ class Simulation:
         heater_request = np.where(self.heater_on, hw.heater_power_w, 0.0)
         age_years = new_time / SECONDS_PER_YEAR
         solar_available = solar_array_power_w(hw, self._flux, self._illumination, self.thermal.array_k - KELVIN, age_years)
-        flows = balance_power(hw, self.battery, solar_available, per_satellite_sum(demand.power_w), heater_request, dt)
+        flows = balance_power(hw, self.battery, solar_available, per_satellite_sum(demand.power_w), heater_request, dt,
+                              self._comms_w)
         gpu_power = demand.power_w * flows.gpu_supply_fraction[:, None]
 
         loop_heat = flows.bus_w + flows.heater_w + flows.losses_w
@@ -244,6 +272,7 @@ class Simulation:
             rise, fall, previous_level, throttled, shut_down, restarted, heater_was_on, flows,
         )
         self._emit_compute_events(previous_time, new_time, health, job_transitions)
+        self._account_network(network_step, previous_time, new_time)
         self._events[first_new_event:] = sorted(self._events[first_new_event:], key=lambda event: event.time_s)
         self._evaluate_alarms(new_time)
         self.statistics.accumulate(
@@ -306,6 +335,8 @@ class Simulation:
             message = self._apply_job_command(command)
         elif isinstance(command, GPU_COMMANDS):
             message = self._apply_gpu_command(command)
+        elif isinstance(command, NETWORK_COMMANDS):
+            message = self._apply_network_command(command)
         else:
             raise CommandError(f"unknown command {type(command).__name__}")
         self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"operator: {message}"))
@@ -375,6 +406,39 @@ class Simulation:
             raise CommandError(str(error).replace(f"satellite {sat}", sat_id)) from None
         self._record_gpu_transition(transition)
         return message
+
+    def _apply_network_command(self, command) -> str:
+        """Laser-link and handover commands (validated completely before anything changes)."""
+        sat = self._command_satellite(command.satellite)
+        sat_id = self.satellite_ids[sat]
+        if isinstance(command, ForceHandover):
+            try:
+                change = self.comms.ground_links.force_handover(sat, self.time_s)
+            except ValueError as error:
+                raise CommandError(f"{sat_id}: {error}") from None
+            station = self.network.ids[change.previous]
+            self._record(Event(self.time_s, EventKind.GROUND_LINK_DOWN, Severity.INFO, sat_id,
+                               f"{sat_id} ground link to {station} ended ({change.cause})", station=station))
+            return f"force handover of {sat_id} away from {station}"
+        peer = self._command_satellite(command.peer)
+        peer_id = self.satellite_ids[peer]
+        row = self.comms.links.index_of(sat, peer) if sat != peer else None
+        if row is None:
+            raise CommandError(f"there is no laser link between {sat_id} and {peer_id}")
+        try:
+            if isinstance(command, DisableLink):
+                transition = self.comms.links.disable(row, self.time_s)
+                kind, verb = EventKind.LINK_DISABLED, "disable"
+            else:
+                transition = self.comms.links.enable(row, self.time_s)
+                kind, verb = EventKind.LINK_ENABLED, "enable"
+        except ValueError as error:
+            raise CommandError(str(error).replace(f"{min(sat, peer)}-{max(sat, peer)}", f"{sat_id} ↔ {peer_id}")) from None
+        ids = self.satellite_ids
+        self._record(Event(self.time_s, kind, Severity.INFO, ids[transition.a],
+                           f"ISL {ids[transition.a]} ↔ {ids[transition.b]} {transition.after.name}: {transition.cause}",
+                           peer=ids[transition.b]))
+        return f"{verb} ISL {sat_id} ↔ {peer_id}"
 
     def gpu_power_cap_range_w(self, satellite_id: str) -> tuple[float, float]:
         """(lowest, highest) per-GPU power cap ``SetGpuPowerCap`` accepts for a satellite: its GPUs' minimum
@@ -474,6 +538,27 @@ class Simulation:
             best_elevation_deg=frozen(np.degrees(np.arcsin(np.clip(best_sin, -1.0, 1.0)))),
             orbit_error=frozen(self.orbit_error),
             alarm_level=frozen(np.max(np.stack(list(self.alarm_board.levels.values())), axis=0)),
+            **self._network_fields(),
+        )
+
+    def _network_fields(self) -> dict:
+        comms = self.comms
+        links, routes = comms.links, comms.routes
+        return dict(
+            link_a=frozen(links.a),
+            link_b=frozen(links.b),
+            link_state=frozen(links.state),
+            link_distance_km=frozen(links.distance_km),
+            link_rate_gbps=frozen(np.where(links.carrying(), links.rate_gbps, 0.0)),
+            isl_up=frozen(links.carrying_per_satellite()),
+            ground_link_station=frozen(comms.ground_links.station_of),
+            station_up=frozen(comms.ground_links.station_up),
+            route_latency_s=routes.latency_s,
+            route_hops=routes.hops,
+            route_next_hop=routes.next_hop,
+            route_station=routes.station,
+            telemetry_age_s=frozen(self.time_s - self.heard_s),
+            ideal_telemetry=self.ideal_telemetry,
         )
 
     def predict_passes(
@@ -491,7 +576,7 @@ class Simulation:
         """Every pass seen so far in this run, including passes still in progress (los None)."""
         table = self.contacts.passes_array(include_open=True)
         result = []
-        for sat, station, aos, los, max_el, max_el_s in table:
+        for sat, station, aos, los, max_el, max_el_s, _volume in table:
             result.append(
                 Pass(
                     station=self.network.ids[int(station)],
@@ -611,7 +696,8 @@ class Simulation:
             solar = solar_array_power_w(hw, self._flux, self._illumination, self.thermal.array_k - KELVIN, 0.0)
             dt = steady_dt if unset.any() else self.step_s
             demand = self.gpus.demand(self.thermal.junction_k, self.thermal.loop_k, self.shed_level, self.utilization, self.policy, dt)
-            flows = balance_power(hw, scratch, solar, per_satellite_sum(demand.power_w), np.zeros(len(solar)), self.step_s)
+            flows = balance_power(hw, scratch, solar, per_satellite_sum(demand.power_w), np.zeros(len(solar)), self.step_s,
+                                  self._comms_w)
             if not unset.any():
                 break
             environment = self.thermal.radiator_environment_w(self._flux, self._illumination, self._subsolar_cos, self._view_factor)
@@ -731,6 +817,42 @@ class Simulation:
             why = f": {transition.reason}" if transition.reason and transition.reason != "checkpoint written" else ""
             self._record(Event(transition.time_s, kind, severity, None, f"job {transition.job_id} {what}{why}",
                                job=transition.job_id))
+
+    def _terminals_powered(self) -> np.ndarray:
+        """(N,) satellites that can power laser terminals: not in safe mode, orbit known."""
+        return (self.shed_level < ShedLevel.SAFE) & ~self.orbit_error
+
+    def _account_network(self, step: NetworkStep, t0: float, t1: float) -> None:
+        """Events for the network's changes, downlinked data per pass, and when telemetry was last heard."""
+        ids = self.satellite_ids
+        stations = self.network.ids
+        for t in step.link_transitions:
+            kind, severity = _LINK_EVENTS[t.after]
+            text = f"ISL {ids[t.a]} ↔ {ids[t.b]} {t.after.name}" + (f": {t.cause}" if t.cause else "")
+            self._record(Event(t.time_s, kind, severity, ids[t.a], text, peer=ids[t.b]))
+        for station, up, when in step.outages:
+            kind = EventKind.STATION_RESTORED if up else EventKind.STATION_OUTAGE
+            text = f"station {stations[station]} " + ("back on the air" if up else "off the air (outage)")
+            self._record(Event(when, kind, Severity.INFO if up else Severity.WARNING, None, text, station=stations[station]))
+        for change in step.ground_changes:
+            if change.station >= 0:
+                text = f"{ids[change.satellite]} ground link to {stations[change.station]} ({change.cause})"
+                self._record(Event(change.time_s, EventKind.GROUND_LINK_UP, Severity.INFO, ids[change.satellite], text,
+                                   station=stations[change.station]))
+            else:
+                text = f"{ids[change.satellite]} ground link to {stations[change.previous]} ended ({change.cause})"
+                self._record(Event(change.time_s, EventKind.GROUND_LINK_DOWN, Severity.INFO, ids[change.satellite], text,
+                                   station=stations[change.previous]))
+        sats, linked = self.comms.ground_links.assigned()
+        if len(sats):
+            self.contacts.add_downlink(sats, linked, self.comms.downlink_gbps[linked] * (t1 - t0))
+        routes = self.comms.routes
+        if self.ideal_telemetry:
+            self.heard_s[:] = t1
+        else:
+            self.heard_s = np.where(routes.reachable, t1, self.heard_s)
+        self.statistics.observe_network(t1 - t0, self.comms.links.carrying().sum(), self.comms.links.count, routes,
+                                        t1 - self.heard_s)
 
     def _check_finite(self, time_s: float) -> None:
         """Cheap guard (a few sums per step): name the satellites whose state is no longer finite."""

@@ -120,6 +120,32 @@ class FleetSnapshot:
     orbit_error: np.ndarray
     alarm_level: np.ndarray
     """Worst telemetry-limit level per satellite now: 0 normal, 1 yellow, 2 red."""
+    # network
+    link_a: np.ndarray
+    """(P,) laser links: satellite index at one end (``link_a`` < ``link_b``)."""
+    link_b: np.ndarray
+    link_state: np.ndarray
+    """(P,) ``engine.isl_links.LinkState`` of each link."""
+    link_distance_km: np.ndarray
+    link_rate_gbps: np.ndarray
+    """(P,) rate each link carries now (0 unless UP or DEGRADED)."""
+    isl_up: np.ndarray
+    """(N,) laser links carrying traffic at each satellite."""
+    ground_link_station: np.ndarray
+    """(N,) station index of each satellite's own ground link, -1 for none."""
+    station_up: np.ndarray
+    """(M,) stations on the air (not in an outage)."""
+    route_latency_s: np.ndarray
+    """(N,) one-way latency of the route to the ground (inf: no route)."""
+    route_hops: np.ndarray
+    """(N,) laser hops to the gateway satellite (0: the satellite has its own ground link; -1: no route)."""
+    route_next_hop: np.ndarray
+    route_station: np.ndarray
+    """(N,) station at the end of the route, -1 for none."""
+    telemetry_age_s: np.ndarray
+    """(N,) how old the newest telemetry that reached the ground is (0 while a route exists)."""
+    ideal_telemetry: bool
+    """The mission shows every satellite's telemetry as current (``[network] telemetry = "ideal"``)."""
 
     @property
     def satellite_count(self) -> int:

@@ -6,6 +6,9 @@ import numpy as np
 
 from engine.constants import KELVIN
 
+TELEMETRY_AGE_EDGES_S = np.concatenate([[0.0], np.logspace(-1, 7, 801)])
+"""Bin edges of the telemetry-age distribution: 0, then 1 % steps from 0.1 s to 10^7 s (115 days)."""
+
 
 class RunStatistics:
     """Per-satellite running totals and extremes since the start of the run."""
@@ -32,6 +35,14 @@ class RunStatistics:
         self.throttled_gpu_s = np.zeros(n)
         self.overtemp_shutdowns = np.zeros(n, dtype=np.int64)
         self.initial_battery_j = np.array(initial_battery_j, copy=True)
+        # network (time-weighted)
+        self.link_up_s = 0.0
+        self.link_table_s = 0.0
+        self.routed_satellite_s = 0.0
+        self.route_latency_s_s = 0.0
+        self.satellite_s = 0.0
+        self.telemetry_age_s = np.zeros(len(TELEMETRY_AGE_EDGES_S) + 1)
+        """Satellite-seconds spent at each telemetry age (bins TELEMETRY_AGE_EDGES_S; the first: age 0)."""
 
     def observe_state(self, soc: np.ndarray, junction_k: np.ndarray, radiator_k: np.ndarray) -> None:
         """Fold instantaneous values into the extremes (also called once for the initial state).
@@ -81,6 +92,30 @@ class RunStatistics:
         self.gpu_seconds_installed += dt_s * gpu_installed
         self.safe_mode_s += dt_s * safe_mode
         self.throttled_gpu_s += dt_s * throttled_gpus
+
+    def observe_network(self, dt_s: float, links_up: int, links: int, routes, telemetry_age_s: np.ndarray) -> None:
+        """Fold one step of the network in: links carrying traffic, route latency of the satellites that
+        have a route, and how old each satellite's telemetry on the ground is."""
+        self.link_up_s += dt_s * float(links_up)
+        self.link_table_s += dt_s * float(links)
+        reachable = routes.reachable
+        self.routed_satellite_s += dt_s * float(reachable.sum())
+        self.route_latency_s_s += dt_s * float(routes.latency_s[reachable].sum())
+        self.satellite_s += dt_s * len(reachable)
+        age = np.nan_to_num(np.asarray(telemetry_age_s, dtype=float), posinf=1e12)
+        bins = np.searchsorted(TELEMETRY_AGE_EDGES_S, age, side="left")  # 0: age 0; k: (edge k-1, edge k]
+        self.telemetry_age_s += dt_s * np.bincount(bins, minlength=len(self.telemetry_age_s))[: len(self.telemetry_age_s)]
+
+    def telemetry_age_quantile_s(self, q: float) -> float | None:
+        """Satellite-time quantile of the telemetry age (the upper edge of its bin: within 1 %)."""
+        total = self.telemetry_age_s.sum()
+        if total <= 0:
+            return None
+        k = int(np.searchsorted(np.cumsum(self.telemetry_age_s), q * total))
+        edges = TELEMETRY_AGE_EDGES_S
+        if k == 0:
+            return 0.0
+        return float(edges[k]) if k < len(edges) else float("inf")
 
 
 def max_present(values_k: np.ndarray, present: np.ndarray) -> np.ndarray:

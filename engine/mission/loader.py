@@ -295,6 +295,17 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         if station.id in station_ids:
             issues.append(_issue_at(located, path, ("ground_station", index, "id"), f"duplicate station id {station.id!r}"))
         station_ids.add(station.id)
+    sat_ids = {satellite.id for satellite in satellites}
+    for index, link in enumerate(model.network.link):
+        for end in ("a", "b"):
+            if getattr(link, end) not in sat_ids:
+                issues.append(_issue_at(located, path, ("network", "link", index, end), f"no satellite {getattr(link, end)!r}"))
+        if link.a == link.b:
+            issues.append(_issue_at(located, path, ("network", "link", index, "b"), f"a link needs two different satellites, got {link.a!r} twice"))
+    for index, outage in enumerate(model.network.station_outage):
+        if outage.station not in station_ids:
+            issues.append(_issue_at(located, path, ("network", "station_outage", index, "station"),
+                                    f"no ground station {outage.station!r} (stations: {', '.join(sorted(station_ids)) or 'none'})"))
     if (model.job or model.workload.generator) and satellites:
         issues.extend(_oversized_jobs(model, satellites, located, path))
     if issues:
@@ -312,6 +323,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         scheduler=model.scheduler,
         radiation=model.radiation,
         gpu_health=model.gpu_health,
+        network=model.network,
     )
 
 

@@ -8,6 +8,7 @@ ready-to-simulate form is :class:`engine.mission.spec.MissionSpec`.
 from __future__ import annotations
 
 import re
+from enum import Enum
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Optional
@@ -243,6 +244,10 @@ class GroundStation(_Strict):
     lon_deg: Annotated[float, Field(ge=-180, le=360)]
     alt_m: Annotated[float, Field(ge=-500, le=9000)] = 0.0
     min_elevation_deg: Annotated[float, Field(ge=0, lt=90)] = 10.0
+    antennas: Annotated[int, Field(ge=1, le=64)] = 1
+    """Satellites the station can talk to at once (one antenna each)."""
+    downlink_gbps: Annotated[float, Field(gt=0, le=10000)] = 10.0
+    """Data rate of one antenna's link."""
 
     @field_validator("id")
     @classmethod
@@ -478,6 +483,101 @@ class Limits(_Strict):
         return merged
 
 
+class IslTopology(str, Enum):
+    """Which laser links a satellite may have (network-and-jobs.md §3.1)."""
+
+    PLUS_GRID = "plus_grid"
+    """Two in-plane neighbours (fore, aft) and two in the adjacent planes (the default)."""
+    N_NEAREST = "n_nearest"
+    """Each satellite's nearest neighbours within range, chosen again every step."""
+    FORMATION_MESH = "formation_mesh"
+    """Every neighbour within ``formation_radius_km`` (tight compute formations), up to the terminals."""
+    EXPLICIT = "explicit"
+    """Only the pairs listed in ``[[network.link]]``."""
+    NONE = "none"
+    """No laser links: every satellite talks to the ground only in its own passes."""
+
+
+class HandoverPolicy(str, Enum):
+    """How a station picks the satellite an antenna tracks (network-and-jobs.md §3.3)."""
+
+    MAX_ELEVATION = "max_elevation"
+    LONGEST_VISIBILITY = "longest_visibility"
+
+
+class TelemetryMode(str, Enum):
+    NETWORK = "network"
+    """The console shows what reached the ground, with its age; commands wait for a path."""
+    IDEAL = "ideal"
+    """Every satellite's telemetry is current and commands arrive at once (demos)."""
+
+
+class ExplicitLink(_Strict):
+    """``[[network.link]]``: one laser link between two satellites, by id."""
+
+    a: str
+    b: str
+
+
+class StationOutage(_Strict):
+    """``[[network.station_outage]]``: a ground station off the air for a while."""
+
+    station: str
+    start: Duration
+    duration: Duration = Field(gt=0)
+
+
+class Network(_Strict):
+    """``[network]``: laser inter-satellite links, ground links and routing (physics.md §2.5, §3.10)."""
+
+    topology: IslTopology = IslTopology.PLUS_GRID
+    terminals: Annotated[int, Field(ge=0, le=16)] = 4
+    """Laser terminals per satellite (a link uses one at each end)."""
+    isl_max_range_km: Optional[Annotated[float, Field(gt=0, le=100000)]] = None
+    """A range limit of the terminals; line of sight (80 km above the surface) always applies."""
+    cross_plane_max_latitude_deg: Optional[Annotated[float, Field(gt=0, le=90)]] = 66.5
+    """Cross-plane links switch off above this latitude (planes cross there); unset: never."""
+    formation_radius_km: Annotated[float, Field(gt=0, le=1000)] = 5.0
+    """Range of a ``formation_mesh`` link."""
+    isl_rate_gbps: Annotated[float, Field(gt=0, le=100000)] = 100.0
+    """Rate of an UP laser link up to ``isl_reference_range_km``; beyond it the received power, and so the
+    rate, falls with the square of the range."""
+    isl_reference_range_km: Annotated[float, Field(gt=0)] = 5000.0
+    """Starlink's lasers carry 100 Gbps beyond 5,400 km (physics.md §2.5)."""
+    degraded_below_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    """A link whose rate is below this share of ``isl_rate_gbps`` is DEGRADED."""
+    acquisition_median_s: Annotated[float, Field(gt=0, le=3600)] = 20.0
+    """Pointing, acquisition and tracking time of a new link: lognormal with this median ..."""
+    acquisition_p95_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    """... and this 95th percentile."""
+    drop_rate_per_day: Annotated[float, Field(ge=0, le=10000)] = 1.0
+    """Random loss of lock of an UP link (it re-acquires)."""
+    isl_power_w: Annotated[float, Field(ge=0, le=10000)] = 40.0
+    """Power one active laser terminal draws."""
+    per_hop_latency_ms: Annotated[float, Field(ge=0, le=1000)] = 0.1
+    """Switching time added at every hop."""
+    ground_latency_ms: Annotated[float, Field(ge=0, le=10000)] = 5.0
+    """Gateway and backhaul time added to the slant-range light time of a ground link."""
+    route_refresh: Duration = Field(default=30.0, gt=0)
+    """Routes are recomputed when a link changes state, and at least this often."""
+    handover: HandoverPolicy = HandoverPolicy.MAX_ELEVATION
+    handover_hysteresis_deg: Annotated[float, Field(ge=0, le=90)] = 5.0
+    """max_elevation: an antenna switches only to a satellite this much higher than its current one."""
+    handover_hysteresis_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    """longest_visibility: ... only to one that stays in view this much longer."""
+    telemetry: TelemetryMode = TelemetryMode.NETWORK
+    link: list[ExplicitLink] = []
+    station_outage: list[StationOutage] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Network":
+        if self.acquisition_p95_s < self.acquisition_median_s:
+            raise ValueError("acquisition_p95_s must not be below acquisition_median_s")
+        if self.link and self.topology != IslTopology.EXPLICIT:
+            raise ValueError("[[network.link]] pairs need topology = \"explicit\"")
+        return self
+
+
 class MissionFile(_Strict):
     """A whole mission document, after its includes are merged in."""
 
@@ -493,6 +593,7 @@ class MissionFile(_Strict):
     gpu_health: GpuHealthModel = GpuHealthModel()  # type: ignore[valid-type]
     power_policy: PowerPolicy = PowerPolicy()
     limits: Limits = Limits()
+    network: Network = Network()
 
     @model_validator(mode="after")
     def _engine_parameters_are_consistent(self) -> "MissionFile":

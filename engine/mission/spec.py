@@ -13,6 +13,7 @@ from engine.mission.models import (
     Job,
     Limits,
     MissionSection,
+    Network,
     PowerPolicy,
     RadiationModel,
     Scheduler,
@@ -51,6 +52,7 @@ class MissionSpec:
     scheduler: Scheduler = Scheduler()
     radiation: RadiationModel = RadiationModel()  # type: ignore[valid-type]
     gpu_health: GpuHealthModel = GpuHealthModel()  # type: ignore[valid-type]
+    network: Network = Network()
 
     @property
     def id(self) -> str:

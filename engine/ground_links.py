@@ -1,0 +1,157 @@
+"""Ground links: which satellite each station antenna tracks, with a handover policy and hysteresis.
+
+Every step each station (a loop over the few stations, vectorised over satellites) keeps the satellites it
+tracks while they stay above its elevation mask, gives free antennas to the best satellites in view that
+have no ground link yet, and hands an antenna over from its worst tracked satellite to a better one only
+when the better one wins by the hysteresis margin (no ping-pong between two satellites of similar
+elevation). A satellite has one ground terminal, so it talks to at most one station. Policies
+(network-and-jobs.md §3.3): ``max_elevation`` ranks satellites by elevation now; ``longest_visibility``
+by the time left until they set, predicted once per pass when they come into view.
+
+A station in an outage drops its links and takes none. An antenna that switches from one satellite to
+another within a step counts as a handover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["GroundLinkChange", "GroundLinks"]
+
+LosPredictor = Callable[[np.ndarray, int, float], np.ndarray]
+"""(satellite indices, station index, now) -> predicted loss-of-signal times, s (longest_visibility)."""
+
+
+@dataclass(frozen=True)
+class GroundLinkChange:
+    """A satellite's ground link started (``station`` >= 0, ``previous`` -1), ended (``station`` -1) or
+    moved between stations; ``handover`` marks an antenna that went straight on to another satellite."""
+
+    satellite: int
+    station: int
+    previous: int
+    time_s: float
+    cause: str
+
+
+class GroundLinks:
+    """Antenna assignment for M stations over N satellites."""
+
+    def __init__(
+        self,
+        satellite_count: int,
+        antennas: np.ndarray,
+        sin_min_elevation: np.ndarray,
+        policy: str = "max_elevation",
+        hysteresis_deg: float = 5.0,
+        hysteresis_s: float = 60.0,
+        predict_los: LosPredictor | None = None,
+    ):
+        self.n = int(satellite_count)
+        self.antennas = np.asarray(antennas, dtype=np.int64)
+        self.m = len(self.antennas)
+        self.sin_min = np.asarray(sin_min_elevation, dtype=float)
+        if policy not in ("max_elevation", "longest_visibility"):
+            raise ValueError(f"unknown handover policy {policy!r}")
+        if policy == "longest_visibility" and predict_los is None:
+            raise ValueError("longest_visibility needs a loss-of-signal predictor")
+        self.policy = policy
+        self.hysteresis_deg = float(hysteresis_deg)
+        self.hysteresis_s = float(hysteresis_s)
+        self.predict_los = predict_los
+        self.station_of = np.full(self.n, -1, dtype=np.int64)
+        """(N,) station each satellite's ground link goes to, -1 for none."""
+        self.station_up = np.ones(self.m, dtype=bool)
+        self.handovers = 0
+        self.version = 0
+        """Increases whenever an assignment changes (routing recomputes on a change)."""
+        self._los_s = np.full((self.n, self.m), np.nan) if policy == "longest_visibility" else None
+        self._was_visible = np.zeros((self.n, self.m), dtype=bool)
+        self.blocked = np.zeros((self.n, self.m), dtype=bool)
+        """Pairs a forced handover took apart: not linked again until the satellite leaves that station's view."""
+
+    def set_station_up(self, station: int, up: bool) -> None:
+        """Start or end a station outage (takes effect at the next step)."""
+        if not 0 <= station < self.m:
+            raise ValueError(f"no station {station}")
+        self.station_up[station] = bool(up)
+
+    def step(self, time_s: float, sin_elevation: np.ndarray) -> list[GroundLinkChange]:
+        """Reassign antennas for the geometry at `time_s`; returns the changes."""
+        sin_el = np.asarray(sin_elevation, dtype=float)
+        in_view = sin_el >= self.sin_min[None, :]
+        self.blocked &= in_view
+        visible = in_view & self.station_up[None, :] & ~self.blocked
+        score = self._scores(time_s, sin_el, visible)
+        margin = self.hysteresis_deg if self.policy == "max_elevation" else self.hysteresis_s
+        changes: list[GroundLinkChange] = []
+        for station in range(self.m):
+            changes += self._assign(station, time_s, visible[:, station], score[:, station], margin)
+        self._was_visible = visible
+        if changes:
+            self.version += 1
+        return changes
+
+    def _scores(self, time_s: float, sin_el: np.ndarray, visible: np.ndarray) -> np.ndarray:
+        """(N, M) rank of each visible pair: elevation in degrees, or seconds left in view."""
+        if self.policy == "max_elevation":
+            return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
+        los = self._los_s
+        assert los is not None and self.predict_los is not None
+        new = visible & ~self._was_visible
+        los[~visible] = np.nan
+        for station in np.flatnonzero(new.any(axis=0)):
+            sats = np.flatnonzero(new[:, station])
+            los[sats, station] = self.predict_los(sats, int(station), time_s)
+        return los - time_s
+
+    def _assign(self, station: int, time_s: float, visible: np.ndarray, score: np.ndarray, margin: float) -> list[GroundLinkChange]:
+        changes = []
+        tracked = np.flatnonzero(self.station_of == station)
+        lost = tracked[~visible[tracked]]
+        for sat in lost:
+            self.station_of[sat] = -1
+            cause = "station outage" if not self.station_up[station] else "set below the mask"
+            changes.append(GroundLinkChange(int(sat), -1, station, time_s, cause))
+        tracked = tracked[visible[tracked]]
+        candidates = np.flatnonzero(visible & (self.station_of < 0))
+        if len(candidates):
+            candidates = candidates[np.lexsort((candidates, -score[candidates]))]  # best first, ties by index
+        free = int(self.antennas[station]) - len(tracked)
+        taken = candidates[: max(free, 0)]
+        rest = candidates[len(taken):]
+        released = len(lost)
+        for sat in taken:
+            self.station_of[sat] = station
+            changes.append(GroundLinkChange(int(sat), station, -1, time_s, "acquired"))
+        if free <= 0 and len(tracked) and len(rest):
+            worst = tracked[np.lexsort((tracked, score[tracked]))[0]]
+            best = rest[0]
+            if score[best] > score[worst] + margin:
+                self.station_of[worst] = -1
+                self.station_of[best] = station
+                released += 1
+                changes.append(GroundLinkChange(int(worst), -1, station, time_s, "handed over to a better satellite"))
+                changes.append(GroundLinkChange(int(best), station, -1, time_s, "acquired (handover)"))
+                taken = np.append(taken, best)
+        self.handovers += min(released, len(taken))
+        return changes
+
+    def force_handover(self, satellite: int, time_s: float) -> GroundLinkChange:
+        """End `satellite`'s ground link now and keep that station from taking it back during this pass."""
+        station = int(self.station_of[satellite])
+        if station < 0:
+            raise ValueError("it has no ground link to hand over")
+        self.station_of[satellite] = -1
+        self.blocked[satellite, station] = True
+        self.version += 1
+        return GroundLinkChange(int(satellite), -1, station, float(time_s), "handover forced by the operator")
+
+    def assigned(self) -> tuple[np.ndarray, np.ndarray]:
+        """(satellites, stations) of every ground link now, satellites ascending."""
+        sats = np.flatnonzero(self.station_of >= 0)
+        return sats, self.station_of[sats]
+

@@ -1,0 +1,254 @@
+"""The network subsystem: laser links, ground links and routes to the ground, stepped with the fleet.
+
+One step (positions at the step's end):
+
+1. candidate laser links: fixed for +Grid and explicit pairs; for nearest-neighbour topologies and
+   formations, the links still closable keep their terminals and the free terminals pair up again;
+2. geometry of every link (range, line of sight 80 km above the surface, cross-plane latitude cut-off)
+   and the link state machine (``engine.isl_links``); a satellite in safe mode powers no terminal;
+3. station outages from the mission timeline, then antenna assignment with the handover policy
+   (``engine.ground_links``);
+4. routes from every satellite to the ground (``engine.routing``), recomputed when a link or a ground
+   link changed and at least every ``route_refresh``.
+
+Latency of a hop is its length over c plus the per-hop switching time; a ground leg is the slant range
+over c plus the gateway and backhaul time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sgp4.api import SatrecArray
+
+from engine.ground import GroundNetwork
+from engine.ground_links import GroundLinkChange, GroundLinks
+from engine.isl_links import IslLinks, IslParams, LinkTransition
+from engine.isl_topology import (
+    CandidateLinks,
+    clears_earth,
+    explicit_links,
+    max_isl_range_km,
+    nearest_links,
+    plus_grid,
+)
+from engine.mission.models import IslTopology, Network
+from engine.mission.spec import MissionSpec
+from engine.routing import LIGHT_SPEED_KM_S, Routes, route_to_ground
+
+__all__ = ["NetworkModel", "NetworkStep", "network_params"]
+
+LOS_PREDICTION_STEP_S = 20.0
+LOS_PREDICTION_HORIZON_S = 30 * 60.0
+"""longest_visibility predicts when a satellite sets on a 20 s grid up to 30 min ahead, once per pass."""
+
+
+def network_params(network: Network) -> IslParams:
+    return IslParams(
+        rate_gbps=network.isl_rate_gbps,
+        reference_range_km=network.isl_reference_range_km,
+        degraded_below_fraction=network.degraded_below_fraction,
+        acquisition_median_s=network.acquisition_median_s,
+        acquisition_p95_s=network.acquisition_p95_s,
+        drop_rate_per_day=network.drop_rate_per_day,
+    )
+
+
+@dataclass(frozen=True)
+class NetworkStep:
+    """What changed in one network step."""
+
+    link_transitions: list[LinkTransition]
+    ground_changes: list[GroundLinkChange]
+    outages: list[tuple[int, bool, float]] = field(default_factory=list)
+    """(station, up, time_s) for every outage that began (up False) or ended in the step."""
+    rerouted: bool = False
+
+
+class NetworkModel:
+    """Links, ground links and routes of one fleet."""
+
+    def __init__(self, spec: MissionSpec, satrecs: list, clock, ground: GroundNetwork, rng: np.random.Generator):
+        config = spec.network
+        self.config = config
+        self.n = len(spec.satellites)
+        self.ids = tuple(s.id for s in spec.satellites)
+        self._satrecs = satrecs
+        self._clock = clock
+        self.ground = ground
+        self.topology = config.topology if config.terminals > 0 else IslTopology.NONE
+        self.terminals = config.terminals
+        self._dynamic = self.topology in (IslTopology.N_NEAREST, IslTopology.FORMATION_MESH)
+        altitudes = np.array([_mean_altitude_km(s.tle) for s in spec.satellites])
+        self._line_of_sight_km = max_isl_range_km(altitudes, altitudes) if self.n else np.empty(0)
+        range_km = self._line_of_sight_km.copy()
+        if config.isl_max_range_km is not None:
+            range_km = np.minimum(range_km, config.isl_max_range_km)
+        if self.topology == IslTopology.FORMATION_MESH:
+            range_km = np.minimum(range_km, config.formation_radius_km)
+        self._range_km = range_km
+        candidates = self._static_candidates(spec)
+        self.links = IslLinks(self.n, candidates.a, candidates.b, network_params(config), rng, candidates.cross_plane)
+        self._per_hop_s = config.per_hop_latency_ms / 1000.0
+        self._ground_extra_s = config.ground_latency_ms / 1000.0
+        stations = spec.ground_stations
+        self.ground_links = GroundLinks(
+            self.n,
+            np.array([s.antennas for s in stations], dtype=np.int64),
+            ground.sin_min_elevation,
+            policy=config.handover.value,
+            hysteresis_deg=config.handover_hysteresis_deg,
+            hysteresis_s=config.handover_hysteresis_s,
+            predict_los=self._predict_los,
+        )
+        self.downlink_gbps = np.array([s.downlink_gbps for s in stations], dtype=float)
+        index = {station.id: k for k, station in enumerate(stations)}
+        self._outages = sorted(
+            (outage.start, outage.start + outage.duration, index[outage.station]) for outage in config.station_outage
+        )
+        self.operator_down = np.zeros(len(stations), dtype=bool)
+        """Stations the operator (or a fault) has taken off the air, on top of the timeline's outages."""
+        self.routes: Routes = route_to_ground(self.n, [], [], [], [], [], [])
+        self._routed_at_s = -np.inf
+        self._routed_versions = (-1, -1)
+        self.ground_latency_s = np.full(self.n, np.inf)
+        """(N,) one-way latency of each satellite's own ground link (inf without one)."""
+
+    # ------------------------------------------------------------------------------------ candidates
+
+    def _static_candidates(self, spec: MissionSpec) -> CandidateLinks:
+        if self.topology == IslTopology.PLUS_GRID:
+            return plus_grid(spec.satellites, spec.shells)
+        if self.topology == IslTopology.EXPLICIT:
+            index = {sat_id: k for k, sat_id in enumerate(self.ids)}
+            pairs = [(index[link.a], index[link.b]) for link in self.config.link]
+            return explicit_links(pairs, self.n, self.terminals)
+        return CandidateLinks.empty()
+
+    def _dynamic_candidates(self, positions_km: np.ndarray, powered: np.ndarray) -> None:
+        """Keep every link still closable; pair the free terminals with the nearest satellites in range."""
+        links = self.links
+        busy = np.isin(links.state, (1, 2, 3))  # acquiring, up, degraded hold their terminals
+        used = np.bincount(links.a[busy], minlength=self.n) + np.bincount(links.b[busy], minlength=self.n)
+        free = np.maximum(self.terminals - used, 0)
+        eligible = powered & (free > 0)
+        fresh = nearest_links(positions_km, free, self._range_km, eligible)
+        new = ~np.isin(fresh.a * self.n + fresh.b, links.a[busy] * self.n + links.b[busy])
+        links.merge(fresh.a[new], fresh.b[new], fresh.cross_plane[new])
+
+    # ----------------------------------------------------------------------------------------- steps
+
+    def _closable(self, positions_km: np.ndarray, powered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(closable, distance_km) of every link in the table for positions at one instant."""
+        links = self.links
+        a, b = links.a, links.b
+        pa, pb = positions_km[a], positions_km[b]
+        distance = np.sqrt(np.einsum("ij,ij->i", pa - pb, pa - pb))
+        ok = (distance <= np.minimum(self._range_km[a], self._range_km[b])) & clears_earth(pa, pb)
+        ok &= powered[a] & powered[b]
+        cutoff = self.config.cross_plane_max_latitude_deg
+        if cutoff is not None and links.cross_plane.any():
+            latitude = np.degrees(np.arcsin(np.clip(positions_km[:, 2] / np.linalg.norm(positions_km, axis=1), -1, 1)))
+            high = np.abs(latitude) > cutoff
+            ok &= ~(links.cross_plane & (high[a] | high[b]))
+        return ok, distance
+
+    def settle(self, time_s: float, positions_km: np.ndarray, ecef_km: np.ndarray, sin_elevation: np.ndarray, powered: np.ndarray) -> None:
+        """Start of a run: links that can close are up, antennas are assigned, routes computed (no events)."""
+        if self._dynamic:
+            self._dynamic_candidates(positions_km, powered)
+        closable, distance = self._closable(positions_km, powered)
+        self.links.settle(closable, distance)
+        self.ground_links.station_up[:] = self._stations_up(time_s)
+        self.ground_links.step(time_s, sin_elevation)
+        self._route(time_s, ecef_km, force=True)
+
+    def step(self, t0_s: float, t1_s: float, positions_km: np.ndarray, ecef_km: np.ndarray, sin_elevation: np.ndarray,
+             powered: np.ndarray) -> NetworkStep:
+        """Advance links, ground links and routes over [t0_s, t1_s] (geometry at t1_s)."""
+        if self._dynamic:
+            self._dynamic_candidates(positions_km, powered)
+        closable, distance = self._closable(positions_km, powered)
+        transitions = self.links.step(t0_s, t1_s, closable, distance)
+        outages = self._outage_changes(t0_s, t1_s)
+        changes = self.ground_links.step(t1_s, sin_elevation)
+        rerouted = self._route(t1_s, ecef_km)
+        return NetworkStep(transitions, changes, outages, rerouted)
+
+    def _stations_up(self, time_s: float) -> np.ndarray:
+        up = ~self.operator_down.copy()
+        for start, end, station in self._outages:
+            if start <= time_s < end:
+                up[station] = False
+        return up
+
+    def _outage_changes(self, t0_s: float, t1_s: float) -> list[tuple[int, bool, float]]:
+        before = self.ground_links.station_up.copy()
+        after = self._stations_up(t1_s)
+        self.ground_links.station_up[:] = after
+        changed = []
+        for station in np.flatnonzero(before != after):
+            when = t1_s
+            for start, end, k in self._outages:  # the scheduled instant, when the timeline caused it
+                if k == station and t0_s < (start if not after[station] else end) <= t1_s:
+                    when = start if not after[station] else end
+            changed.append((int(station), bool(after[station]), float(when)))
+        return changed
+
+    def _route(self, time_s: float, ecef_km: np.ndarray, force: bool = False) -> bool:
+        versions = (self.links.version, self.ground_links.version)
+        due = time_s - self._routed_at_s >= self.config.route_refresh
+        if not (force or due or versions != self._routed_versions):
+            return False
+        sats, stations = self.ground_links.assigned()
+        slant_km = np.linalg.norm(ecef_km[sats] - self.ground.positions_km[stations], axis=1) if len(sats) else np.empty(0)
+        ground_s = slant_km / LIGHT_SPEED_KM_S + self._ground_extra_s
+        ground_s = np.maximum(ground_s, 1e-9)
+        self.ground_latency_s = np.full(self.n, np.inf)
+        self.ground_latency_s[sats] = ground_s
+        carrying = self.links.carrying()
+        a, b = self.links.a[carrying], self.links.b[carrying]
+        hop_s = self.links.distance_km[carrying] / LIGHT_SPEED_KM_S + self._per_hop_s
+        self.routes = route_to_ground(self.n, a, b, np.maximum(hop_s, 1e-12), sats, stations, ground_s)
+        self._routed_at_s = time_s
+        self._routed_versions = versions
+        return True
+
+    # -------------------------------------------------------------------------------------- queries
+
+    def terminal_power_w(self) -> np.ndarray:
+        """(N,) power the laser terminals draw (acquiring, up or degraded links, one terminal per end)."""
+        return self.links.powered_terminals() * self.config.isl_power_w
+
+    def _predict_los(self, sats: np.ndarray, station: int, time_s: float) -> np.ndarray:
+        """When each satellite next sets below the station's mask (linear interpolation on a 20 s grid);
+        the horizon's end if it is still up then."""
+        times = time_s + np.arange(1, int(LOS_PREDICTION_HORIZON_S / LOS_PREDICTION_STEP_S) + 1) * LOS_PREDICTION_STEP_S
+        jd, fr = self._clock.jd_utc(times)
+        error, position, _ = SatrecArray([self._satrecs[s] for s in sats]).sgp4(np.atleast_1d(jd), np.atleast_1d(fr))
+        gmst = self._clock.gmst_rad(times)
+        cos_g, sin_g = np.cos(gmst)[None, :], np.sin(gmst)[None, :]
+        x = cos_g * position[..., 0] + sin_g * position[..., 1]
+        y = -sin_g * position[..., 0] + cos_g * position[..., 1]
+        offset = np.stack([x, y, position[..., 2]], axis=-1) - self.ground.positions_km[station]
+        sin_el = np.einsum("ktj,j->kt", offset, self.ground.up[station]) / np.linalg.norm(offset, axis=-1)
+        sin_el = np.where(error == 0, sin_el, -1.0)
+        below = sin_el < self.ground.sin_min_elevation[station]
+        first = np.where(below.any(axis=1), below.argmax(axis=1), -1)
+        rows = np.arange(len(sats))
+        previous = np.maximum(first - 1, 0)
+        high, low = sin_el[rows, previous], sin_el[rows, np.maximum(first, 0)]
+        fraction = np.clip((high - self.ground.sin_min_elevation[station]) / np.maximum(high - low, 1e-12), 0.0, 1.0)
+        crossing = times[previous] + fraction * LOS_PREDICTION_STEP_S
+        los = np.where(first > 0, crossing, np.where(first == 0, time_s + 0.5 * LOS_PREDICTION_STEP_S, times[-1]))
+        return los
+
+
+def _mean_altitude_km(tle: tuple[str, str]) -> float:
+    """Mean altitude from a TLE's mean motion (revolutions per day), for the line-of-sight range limit."""
+    from engine.constants import EARTH_RADIUS_SGP4_KM, MU_EARTH_KM3_S2
+
+    mean_motion_rad_s = float(tle[1][52:63]) * 2.0 * np.pi / 86400.0
+    semi_major_km = (MU_EARTH_KM3_S2 / mean_motion_rad_s**2) ** (1.0 / 3.0)
+    return semi_major_km - EARTH_RADIUS_SGP4_KM

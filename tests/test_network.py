@@ -1,0 +1,309 @@
+"""The network inside the full Simulation (real orbits): every carrying link closes geometrically against
+positions computed independently with skyfield, route latencies match that geometry hop by hop,
+telemetry ages while a satellite has no route and resets when it has one, station outages follow the
+timeline, network commands are validated and logged, terminals draw power, and the report says it all."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skyfield.api import EarthSatellite, Loader, wgs84
+from skyfield_data import get_skyfield_data_path
+
+from engine import EventKind, Simulation, load_mission
+from engine.commands import CommandError, DisableLink, EnableLink, ForceHandover
+from engine.isl_links import LinkState
+from engine.mission import MissionError
+from engine.report import build_report
+from tests.conftest import SMALL_MISSION
+
+C_KM_S = 299_792.458  # written here independently of the engine
+R_SGP4_KM = 6378.135
+GRAZING_KM = 80.0
+POSITION_TOLERANCE_KM = 0.05
+"""Engine (GMST rotation of TEME) and skyfield (IAU 2000 frames) positions agree to tens of metres."""
+LATENCY_TOLERANCE_S = 1e-6
+"""One microsecond: 300 m of light path over a route of a few hops."""
+
+DENSE = """
+[mission]
+id = "dense"
+title = "Dense Walker shell"
+epoch = "2026-03-21T00:00:00Z"
+duration = "2h"
+step = "20s"
+seed = 4
+
+[hardware]
+gpus = 2
+
+[[shell]]
+name = "A"
+altitude_km = 550
+inclination_deg = 53
+planes = 12
+sats_per_plane = 20
+phasing = 1
+
+[[ground_station]]
+id = "madrid"
+lat_deg = 40.43
+lon_deg = -4.25
+min_elevation_deg = 10
+antennas = 2
+
+[[ground_station]]
+id = "singapore"
+lat_deg = 1.35
+lon_deg = 103.82
+min_elevation_deg = 10
+
+[network]
+per_hop_latency_ms = 0.1
+ground_latency_ms = 5
+"""
+
+_timescale = Loader(get_skyfield_data_path()).timescale(builtin=True)
+
+
+def dense(write_mission, extra: str = "", name: str = "dense.toml", network: str = "") -> Simulation:
+    """DENSE plus `extra` tables, with `network` keys added to its [network] table."""
+    return Simulation(load_mission(write_mission(DENSE.replace("[network]\n", "[network]\n" + network) + extra, name)))
+
+
+def skyfield_positions(sim: Simulation):
+    """(N, 3) ITRS positions in km from skyfield, from the TLEs the engine propagates."""
+    moment = _timescale.from_datetime(sim.clock.utc(sim.time_s))
+    satellites = [EarthSatellite(*sim.tle(sat_id), ts=_timescale) for sat_id in sim.satellite_ids]
+    return np.array([s.at(moment).frame_xyz(_itrs()).km for s in satellites]), moment
+
+
+def _itrs():
+    from skyfield.framelib import itrs
+
+    return itrs
+
+
+def segment_clears(p: np.ndarray, q: np.ndarray, radius_km: float) -> np.ndarray:
+    """Closest approach of each segment p→q to the Earth's centre is above radius_km."""
+    d = q - p
+    t = np.clip(-np.einsum("ij,ij->i", p, d) / np.einsum("ij,ij->i", d, d), 0.0, 1.0)
+    closest = p + t[:, None] * d
+    return np.linalg.norm(closest, axis=1) > radius_km
+
+
+def test_every_carrying_link_closes_against_independent_positions(write_mission):
+    sim = dense(write_mission)
+    checked = 0
+    for stop in (0.0, 900.0, 2400.0, 4000.0):
+        sim.run_until(stop)
+        snap = sim.snapshot()
+        positions, _ = skyfield_positions(sim)
+        a, b = snap.link_a, snap.link_b
+        assert np.all(a < b) and len(np.unique(a * 10_000 + b)) == len(a)  # each pair once: the graph is undirected
+        carrying = (snap.link_state == LinkState.UP) | (snap.link_state == LinkState.DEGRADED)
+        pa, pb = positions[a[carrying]], positions[b[carrying]]
+        length = np.linalg.norm(pa - pb, axis=1)
+        radius = np.linalg.norm(positions, axis=1)
+        limit = np.sqrt(radius[a[carrying]] ** 2 - (R_SGP4_KM + GRAZING_KM) ** 2) + np.sqrt(radius[b[carrying]] ** 2 - (R_SGP4_KM + GRAZING_KM) ** 2)
+        assert np.all(length <= limit + POSITION_TOLERANCE_KM)
+        assert np.all(segment_clears(pa, pb, R_SGP4_KM + GRAZING_KM - POSITION_TOLERANCE_KM))
+        assert np.allclose(snap.link_distance_km[carrying], length, atol=POSITION_TOLERANCE_KM)
+        per_satellite = np.bincount(a[carrying], minlength=len(radius)) + np.bincount(b[carrying], minlength=len(radius))
+        assert np.array_equal(per_satellite, snap.isl_up) and snap.isl_up.max() <= 4
+        latitude = np.degrees(np.arcsin(positions[:, 2] / radius))
+        cross = sim.comms.links.cross_plane
+        high = np.abs(latitude) > 66.5 + 0.05
+        assert not np.any(carrying & cross & (high[a] | high[b]))
+        checked += int(carrying.sum())
+    assert checked > 1500  # a dense shell: most of its ~480 +Grid links carry traffic
+
+
+def test_route_latency_is_the_light_time_of_its_hops_and_ground_leg(write_mission):
+    sim = dense(write_mission)
+    sim.run_until(1800.0)
+    snap = sim.snapshot()
+    positions, moment = skyfield_positions(sim)
+    stations = {s.id: s for s in sim.spec.ground_stations}
+    station_km = {
+        k: wgs84.latlon(stations[sid].lat_deg, stations[sid].lon_deg, stations[sid].alt_m).at(moment).frame_xyz(_itrs()).km
+        for k, sid in enumerate(snap.station_ids)
+    }
+    reachable = np.flatnonzero(np.isfinite(snap.route_latency_s))
+    assert len(reachable) > 0.8 * len(snap.satellite_ids)
+    for sat in reachable:
+        latency, hops, node = 0.0, 0, sat
+        while snap.route_next_hop[node] >= 0:
+            nxt = snap.route_next_hop[node]
+            latency += np.linalg.norm(positions[node] - positions[nxt]) / C_KM_S + 0.1e-3
+            node, hops = nxt, hops + 1
+        station = snap.ground_link_station[node]
+        assert station >= 0 and station == snap.route_station[sat]
+        latency += np.linalg.norm(positions[node] - station_km[station]) / C_KM_S + 5e-3
+        assert hops == snap.route_hops[sat]
+        assert snap.route_latency_s[sat] == pytest.approx(latency, abs=LATENCY_TOLERANCE_S)
+
+
+SPARSE_NO_LINKS = SMALL_MISSION + """
+[[ground_station]]
+id = "madrid"
+lat_deg = 40.43
+lon_deg = -4.25
+min_elevation_deg = 10
+
+[network]
+topology = "none"
+"""
+"""The small 2x3 fleet with no laser links, and a station it passes over (Svalbard never sees 53°)."""
+
+
+def test_telemetry_ages_without_a_route_and_is_current_with_one(write_mission):
+    sim = Simulation(load_mission(write_mission(SPARSE_NO_LINKS)))
+    heard = 0.0
+    saw_stale = saw_fresh = False
+    for _ in range(3 * 360):  # three hours at 10 s: passes over Madrid come and go
+        sim.step()
+        snap = sim.snapshot()
+        routed = np.isfinite(snap.route_latency_s)
+        assert np.array_equal(routed, snap.ground_link_station >= 0)  # no laser links: only direct contact
+        heard = np.where(routed, snap.time_s, heard)
+        assert np.allclose(snap.telemetry_age_s, snap.time_s - heard)
+        saw_stale |= bool(np.any(snap.telemetry_age_s > 600))
+        saw_fresh |= bool(np.any(routed))
+    assert saw_stale and saw_fresh
+    report = build_report(sim)
+    assert report["network"]["topology"] == "none" and report["network"]["telemetry_age_p95_s"] > 600
+
+
+def test_ideal_telemetry_is_always_current(write_mission):
+    sim = Simulation(load_mission(write_mission(SPARSE_NO_LINKS.replace('topology = "none"', 'topology = "none"\ntelemetry = "ideal"'))))
+    sim.run_until(1800.0)
+    snap = sim.snapshot()
+    assert snap.ideal_telemetry and np.all(snap.telemetry_age_s == 0.0)
+
+
+def test_a_station_outage_follows_the_timeline(write_mission):
+    outage = """
+[[network.station_outage]]
+station = "madrid"
+start = "40m"
+duration = "30m"
+"""
+    sim = dense(write_mission, outage)
+    madrid = sim.network.ids.index("madrid")
+    during = []
+    while sim.time_s < 3 * 3600:
+        sim.step()
+        if 2400.0 < sim.time_s < 4200.0:
+            during.append(int((sim.snapshot().ground_link_station == madrid).sum()))
+    events = [e for e in sim.drain_events() if e.kind in (EventKind.STATION_OUTAGE, EventKind.STATION_RESTORED)]
+    assert [(e.kind, e.time_s, e.station) for e in events] == [
+        (EventKind.STATION_OUTAGE, 2400.0, "madrid"),
+        (EventKind.STATION_RESTORED, 4200.0, "madrid"),
+    ]
+    assert during and max(during) == 0
+    assert (sim.snapshot().station_up).all()
+
+
+def test_network_commands_are_validated_applied_and_logged(write_mission):
+    sim = dense(write_mission)
+    sim.run_until(600.0)
+    snap = sim.snapshot()
+    up = np.flatnonzero(snap.link_state == LinkState.UP)[0]
+    a, b = sim.satellite_ids[snap.link_a[up]], sim.satellite_ids[snap.link_b[up]]
+    sim.apply(DisableLink(b, a))
+    assert sim.snapshot().link_state[up] == LinkState.DISABLED
+    sim.run_until(1200.0)
+    assert sim.snapshot().link_state[sim.comms.links.index_of(snap.link_a[up], snap.link_b[up])] == LinkState.DISABLED
+    before = sim.snapshot()
+    for command, reason in (
+        (DisableLink(a, b), "already disabled"),
+        (EnableLink("A-01-01", "A-06-10"), "no laser link"),
+        (DisableLink(a, "Z-99-99"), "no satellite"),
+        (ForceHandover(sim.satellite_ids[np.flatnonzero(before.ground_link_station < 0)[0]]), "no ground link"),
+    ):
+        with pytest.raises(CommandError, match=reason):
+            sim.apply(command)
+    after = sim.snapshot()
+    assert np.array_equal(before.link_state, after.link_state) and np.array_equal(before.ground_link_station, after.ground_link_station)
+    sim.apply(EnableLink(a, b))
+    linked = np.flatnonzero(after.ground_link_station >= 0)[0]
+    station = after.ground_link_station[linked]
+    sim.apply(ForceHandover(sim.satellite_ids[linked]))
+    sim.step()
+    assert sim.snapshot().ground_link_station[linked] != station
+    messages = [e.message for e in sim.drain_events() if e.kind == EventKind.OPERATOR_COMMAND]
+    assert any(f"disable ISL {b} ↔ {a}" in m for m in messages) and any("force handover" in m for m in messages)
+
+
+def test_the_same_seed_gives_the_same_link_history(write_mission):
+    def history(name):
+        sim = dense(write_mission, "\n", name)
+        sim.run_until(3600.0)
+        return [(e.time_s, e.kind, e.message) for e in sim.drain_events() if "link" in e.kind.value]
+
+    first, second = history("a.toml"), history("b.toml")
+    assert first == second and len(first) > 50
+
+
+def test_laser_terminals_draw_power_from_the_bus(write_mission):
+    sim = dense(write_mission, "", "power.toml")
+    sim.run_until(300.0)
+    snap = sim.snapshot()
+    terminals = sim.comms.links.powered_terminals()
+    bus_w = sim.spec.satellites[0].hardware.bus_power_w
+    expected = bus_w + 40.0 * terminals
+    served = snap.unserved_power_w == 0
+    assert np.allclose(snap.bus_power_w[served], expected[served])
+    assert terminals.max() == 4
+
+
+def test_report_network_section(write_mission):
+    sim = dense(write_mission)
+    sim.run_until(3600.0)
+    report = build_report(sim)
+    network = report["network"]
+    assert network["topology"] == "plus_grid" and network["links"] == 480
+    assert 0.5 < network["isl_up_fraction"] <= 1.0 and network["routed_fraction"] > 0.8
+    assert 5.0 < network["mean_route_latency_ms"] < 60.0
+    assert network["handovers"] >= 1
+    volume = sum(c["data_volume_gb"] for c in report["contacts"])
+    assert network["downlinked_gb"] == pytest.approx(volume, abs=1e-3) and volume > 0
+    assert "network" in report["models"]
+
+
+NEAREST = """
+topology = "n_nearest"
+terminals = 3
+isl_max_range_km = 2500
+"""
+"""Keys for DENSE's [network] table."""
+
+
+def test_nearest_neighbour_links_respect_terminals_and_range_every_step(write_mission):
+    sim = dense(write_mission, name="nearest.toml", network=NEAREST)
+    for _ in range(120):
+        sim.step()
+        links = sim.comms.links
+        powered = links.powered_terminals()
+        assert powered.max() <= 3
+        carrying = links.carrying()
+        assert np.all(links.distance_km[carrying] <= 2500.0 + 1e-6)
+    assert sim.snapshot().isl_up.mean() > 2.0
+
+
+@pytest.mark.parametrize(
+    "extra, key, message",
+    [
+        ('[network]\ntopology = "explicit"\n[[network.link]]\na = "A-01-01"\nb = "A-09-09"\n', "network.link[0].b", "no satellite 'A-09-09'"),
+        ('[[network.station_outage]]\nstation = "nowhere"\nstart = "1h"\nduration = "1h"\n', "network.station_outage[0].station", "no ground station 'nowhere'"),
+        ('[network]\n[[network.link]]\na = "A-01-01"\nb = "A-01-02"\n', "network", "need topology"),
+        ('[network]\nacquisition_median_s = 30\nacquisition_p95_s = 10\n', "network", "acquisition_p95_s"),
+    ],
+)
+def test_bad_network_sections_are_refused_with_file_line_and_key(write_mission, extra, key, message):
+    path = write_mission(SMALL_MISSION + extra, "bad.toml")
+    with pytest.raises(MissionError) as caught:
+        load_mission(path)
+    text = str(caught.value)
+    assert "bad.toml:" in text and key in text and message in text
