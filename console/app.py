@@ -43,6 +43,7 @@ from console.widgets.fleet_table import FleetTable
 from console.widgets.ground_track_map import GroundTrackMap
 from console.widgets.satellite_detail import SatelliteDetail
 from console.widgets.view_bar import VIEWS, ViewBar
+from console.network_actions import NetworkActions
 from console.workload_actions import WorkloadActions
 from engine import Event, EventKind, MissionSpec, Pass, Simulation
 from engine.alarms import Alarm
@@ -133,7 +134,7 @@ anyone reads them, and each redraw of either costs as much as the fleet table's)
 and the satellite detail redraw every frame; a paused frame, a step or a new selection redraws all at once."""
 
 
-class MissionControlApp(WorkloadActions, App[None]):
+class MissionControlApp(WorkloadActions, NetworkActions, App[None]):
     """Live console over one mission."""
 
     TITLE = "Orbital Mission Control"
@@ -157,6 +158,8 @@ class MissionControlApp(WorkloadActions, App[None]):
         Binding("r", "reset_gpu", "Reset a GPU", show=False, id="gpu-reset"),
         Binding("o", "gpu_power", "GPU off/on", show=False, id="gpu-power"),
         Binding("w", "power_cap", "GPU power cap", show=False, id="gpu-cap"),
+        Binding("i", "toggle_link", "Laser link off/on", show=False, id="net-link"),
+        Binding("g", "force_handover", "Force ground handover", show=False, id="net-handover"),
         Binding("slash", "filter", "Filter", key_display="/", id="fleet-filter"),
         Binding("1", "view('fleet')", "Fleet view", show=False, id="view-fleet"),
         Binding("2", "view('detail')", "Satellite view", show=False, id="view-detail"),
@@ -605,7 +608,7 @@ def _set_if_changed(widget, attribute: str, value: str) -> None:
         setattr(widget, attribute, value)
 
 
-SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "seek", "filter"})
+SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "toggle_link", "force_handover", "seek", "filter"})
 """Actions on the selected satellite or the fleet table (see ``check_action``)."""
 
 _KIND_NAMES = {EventKind.AOS: "AOS", EventKind.ECLIPSE_ENTRY: "eclipse"}
@@ -624,6 +627,8 @@ _ACTION_HELP = {
     "gpu-reset": "Reset one GPU of the selected satellite (its job requeues from its checkpoint)",
     "gpu-power": "Switch one GPU of the selected satellite off (its job requeues) or back on",
     "gpu-cap": "Cap the power of every GPU of the selected satellite, or lift the cap",
+    "net-link": "Take one of the selected satellite's laser links out of service, or return it",
+    "net-handover": "End the selected satellite's ground link now; that station does not take it back this pass",
     "fleet-filter": "Show only satellites whose id contains the text",
     "help": "Every key of every pane",
 }

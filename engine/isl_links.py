@@ -118,7 +118,7 @@ class IslLinks:
         """(P,) links between two orbital planes (they switch off above the latitude cut-off)."""
         self.merge(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64), cross_plane)
         self.version = 0
-        """Increases whenever a link changes state (routing recomputes on a change)."""
+        """Increases whenever the set of links carrying traffic changes (routing recomputes then)."""
 
     # ------------------------------------------------------------------------------------------ table
 
@@ -234,9 +234,9 @@ class IslLinks:
         state[down_rate] = _UP
         causes[up_now | down_rate] = _CAUSE_RATE
 
-        # A link dropped and re-acquired within the same step passes through ACQUIRING: report both.
         changed = np.flatnonzero((state != before) | dropped)
-        if len(changed):
+        was_carrying = (before == _UP) | (before == _DEG)
+        if np.any(was_carrying != ((state == _UP) | (state == _DEG))):
             self.version += 1
         transitions = []
         for row in changed[np.argsort(times[changed], kind="stable")]:

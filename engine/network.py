@@ -210,7 +210,7 @@ class NetworkModel:
         carrying = self.links.carrying()
         a, b = self.links.a[carrying], self.links.b[carrying]
         hop_s = self.links.distance_km[carrying] / LIGHT_SPEED_KM_S + self._per_hop_s
-        self.routes = route_to_ground(self.n, a, b, np.maximum(hop_s, 1e-12), sats, stations, ground_s)
+        self.routes = route_to_ground(self.n, a, b, np.maximum(hop_s, 1e-12), sats, stations, ground_s, links_unique=True)
         self._routed_at_s = time_s
         self._routed_versions = versions
         return True

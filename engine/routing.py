@@ -53,20 +53,24 @@ def route_to_ground(
     ground_satellite: np.ndarray,
     ground_station: np.ndarray,
     ground_latency_s: np.ndarray,
+    links_unique: bool = False,
 ) -> Routes:
     """Shortest-latency route from every satellite to any ground station.
 
     link_a, link_b, link_latency_s: (L,) undirected inter-satellite links and their one-way latencies
-    (a pair listed more than once keeps its smallest latency). ground_satellite, ground_station,
-    ground_latency_s: (K,) the ground links available now, at most one per satellite.
+    (a pair listed more than once keeps its smallest latency; a caller whose pairs are unique says so
+    with `links_unique` and skips that sort). ground_satellite, ground_station, ground_latency_s: (K,)
+    the ground links available now, at most one per satellite.
     """
     n = _satellite_count(satellite_count)
     a, b, link_s = _links(n, link_a, link_b, link_latency_s)
     ground_sat, station_of_link, ground_s = _ground_links(n, ground_satellite, ground_station, ground_latency_s)
 
     ground = np.full(len(ground_sat), n, dtype=np.int64)
-    graph = _graph(n + 1, np.concatenate([a, ground_sat]), np.concatenate([b, ground]), np.concatenate([link_s, ground_s]))
-    distance_s, predecessor = dijkstra(graph, directed=False, indices=n, return_predecessors=True)
+    graph = _graph(n + 1, np.concatenate([a, ground_sat]), np.concatenate([b, ground]), np.concatenate([link_s, ground_s]),
+                   deduplicate=not links_unique)
+    # The matrix holds both directions of every edge, so it is searched as directed (no symmetrising copy).
+    distance_s, predecessor = dijkstra(graph, directed=True, indices=n, return_predecessors=True)
     latency_s = np.asarray(distance_s[:n], dtype=np.float64)
     predecessor = np.asarray(predecessor[:n], dtype=np.int64)
 
@@ -88,16 +92,18 @@ def route_to_ground(
     )
 
 
-def _graph(size: int, u: np.ndarray, v: np.ndarray, weight_s: np.ndarray) -> csr_matrix:
-    """Symmetric (size, size) sparse graph; a pair given more than once keeps its smallest weight."""
+def _graph(size: int, u: np.ndarray, v: np.ndarray, weight_s: np.ndarray, deduplicate: bool = True) -> csr_matrix:
+    """Symmetric (size, size) sparse graph; a pair given more than once keeps its smallest weight (pass
+    ``deduplicate=False`` only when no pair repeats: the matrix would sum repeated weights)."""
     low, high = np.minimum(u, v), np.maximum(u, v)
-    key = low * size + high
-    order = np.lexsort((weight_s, key))  # by pair, then by weight: the first of each pair is its minimum
-    key = key[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    keep = order[first]
-    low, high, weight_s = low[keep], high[keep], weight_s[keep]
+    if deduplicate:
+        key = low * size + high
+        order = np.lexsort((weight_s, key))  # by pair, then by weight: the first of each pair is its minimum
+        key = key[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        keep = order[first]
+        low, high, weight_s = low[keep], high[keep], weight_s[keep]
     rows = np.concatenate([low, high])
     cols = np.concatenate([high, low])
     return csr_matrix((np.concatenate([weight_s, weight_s]), (rows, cols)), shape=(size, size))

@@ -295,7 +295,7 @@ async def test_help_lists_the_job_and_gpu_keys(job_app):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = app.screen.query_one("#help-text").render().plain
-        assert "Jobs and GPUs (the selected satellite)" in text and "Job queue (j)" in text
+        assert "Jobs, GPUs and links (the selected satellite)" in text and "Job queue (j)" in text
         for binding in JobTable.BINDINGS:
             assert binding.description in text
         for description in ("Drain/undrain satellite", "Reset a GPU", "GPU off/on", "GPU power cap", "Job queue"):

@@ -69,6 +69,9 @@ def with_satellites(snapshot: FleetSnapshot, lat_deg, lon_deg, alarm_level) -> F
         lon_deg=np.asarray(lon_deg, dtype=float),
         alarm_level=np.asarray(alarm_level),
         contact_station=np.full(count, -1),
+        ground_link_station=np.full(count, -1),
+        **{name: np.empty(0, dtype=np.int64) for name in ("link_a", "link_b", "link_state")},
+        **{name: np.empty(0) for name in ("link_distance_km", "link_rate_gbps")},
     )
     return dataclasses.replace(snapshot, **changes)
 
@@ -103,11 +106,11 @@ async def test_cells_selected_satellite_stations_and_terminator(sandbox):
         assert char == "◆" and style.bgcolor == widget.get_component_rich_style("ground-track-map--selected").bgcolor
         assert sum(char == "◆" for row in cells for char, _ in row) == 1
 
-        # Stations: ▲ at each station's cell, in the contact colour exactly when some satellite is in contact.
+        # Stations: ▲ at each station's cell, in the contact colour exactly when an antenna tracks a satellite.
         idle = widget.get_component_rich_style("ground-track-map--station").color
         linked = widget.get_component_rich_style("ground-track-map--station-contact").color
         assert idle != linked
-        in_contact = set(snapshot.contact_station[snapshot.contact_station >= 0].tolist())
+        in_contact = set(snapshot.ground_link_station[snapshot.ground_link_station >= 0].tolist())
         assert in_contact and len(in_contact) < len(snapshot.station_ids)  # both kinds are exercised
         for station, (lat, lon) in enumerate(zip(snapshot.station_lat_deg, snapshot.station_lon_deg)):
             sx, sy = widget.cell_of(lat, lon)

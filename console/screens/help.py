@@ -57,7 +57,7 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
 
     groups = [
         ("Time control", app_rows("sim-", "seek-")),
-        ("Jobs and GPUs (the selected satellite)", app_rows("job-", "sat-", "gpu-")),
+        ("Jobs, GPUs and links (the selected satellite)", app_rows("job-", "sat-", "gpu-", "net-")),
         ("Views and search", app_rows("fleet-", "view-", "help")),
         ("Fleet table", rows(FleetTable.BINDINGS)),
         ("Alarms pane", rows(AlarmTable.BINDINGS)),

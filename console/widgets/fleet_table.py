@@ -20,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.widgets.line_table import StripCache, set_virtual_size
+from console.widgets.job_pane import format_age
 from engine import FleetSnapshot
 
 SHED_NAMES = ("", "CAP", "PAUSE", "SAFE")
@@ -40,7 +41,7 @@ COLUMNS = (
     Column("rad °C", 7),
     Column("GPU °C", 7),
     Column("GPUs", 6),
-    Column("contact", 11, "<"),
+    Column("link", 11, "<"),
     Column("shed", 5, "<"),
     Column("alarm", 6, "<"),
 )
@@ -308,8 +309,7 @@ class FleetTable(ScrollView, can_focus=True):
         assert snap is not None
         illumination = snap.illumination[index]
         sun = "SUN" if illumination >= 1.0 else ("ECL" if illumination <= 0.0 else "PEN")
-        station = int(snap.contact_station[index])
-        contact = snap.station_ids[station] if station >= 0 else "—"
+        contact = _link_text(snap, index)
         hottest = self._hottest_c[index]
         total = int(snap.gpu_present[index].sum())
         level = int(snap.alarm_level[index])
@@ -325,6 +325,20 @@ class FleetTable(ScrollView, can_focus=True):
             SHED_NAMES[int(snap.shed_level[index])],
             ("", "YEL", "RED")[min(level, 2)],
         )
+
+
+def _link_text(snap: FleetSnapshot, index: int) -> str:
+    """How the satellite reaches the ground: its station (own ground link), the laser hops of its route,
+    or how old its telemetry is when it has no route."""
+    station = int(snap.ground_link_station[index])
+    if station >= 0:
+        return snap.station_ids[station]
+    hops = int(snap.route_hops[index])
+    if hops > 0:
+        return f"{hops} hop{'s' if hops != 1 else ''}"
+    if snap.ideal_telemetry:
+        return "—"
+    return f"stale {format_age(float(snap.telemetry_age_s[index]))}"
 
 
 def _cell(value: str, column: Column) -> str:

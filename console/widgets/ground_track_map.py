@@ -5,7 +5,9 @@ Equirectangular projection of the whole globe (no cropping): longitude -180..180
 latitudes 90 - 180·[y, y+1)/H. Land is drawn with braille dots (2 x 4 per cell, from the half-degree
 Natural Earth mask in ``world_land``); the night side (Sun below the horizon at the cell centre) is a
 background; satellites are aggregated per cell (``·`` one, ``•`` two to four, ``●`` five or more) and
-coloured by the worst alarm in the cell; stations are ``▲`` (brighter while a satellite is in contact);
+coloured by the worst alarm in the cell; laser links carrying traffic are braille lines between their
+satellites (only the selected satellite's above ``MAX_DRAWN_LINKS``); stations are ``▲`` (brighter while
+an antenna tracks a satellite);
 the selected satellite is ``◆`` with its ground track in braille dots, dimmer for the past than for the
 future, and wrapped at the antimeridian rather than drawn across the map.
 
@@ -62,7 +64,13 @@ KIND_COMPONENTS = (
     "ground-track-map--station",
     "ground-track-map--station-contact",
     "ground-track-map--selected",
+    "ground-track-map--link",
 )
+KIND_LINK = 10
+"""Laser links carrying traffic, drawn over land and sea but under tracks, satellites and stations."""
+MAX_DRAWN_LINKS = 3000
+"""Above this many carrying links only the selected satellite's own links are drawn (a mega-constellation's
+full mesh would cover the map)."""
 
 MAX_TRACK_GAP_STEPS = 3.0
 """Consecutive track points further apart in time than this many median steps are not joined."""
@@ -136,6 +144,26 @@ def track_dots(track: GroundTrackPath, width: int, height: int) -> tuple[np.ndar
     return (dot_y // 4) * width + dot_x // 2, BRAILLE_BITS[dot_y % 4, dot_x % 2], time_s
 
 
+def segment_dots(lat_a: np.ndarray, lon_a: np.ndarray, lat_b: np.ndarray, lon_b: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Braille dots along straight map lines from a to b (the short way round in longitude, wrapping at
+    the map's edge): (cell index y*W+x, dot bit)."""
+    if not len(lat_a):
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.uint32)
+    dots_x, dots_y = 2 * width, 4 * height
+    lon_b = lon_a + (np.asarray(lon_b, dtype=float) - lon_a + 180.0) % 360.0 - 180.0
+    xa, xb = (lon_a + 180.0) * (dots_x / 360.0), (lon_b + 180.0) * (dots_x / 360.0)
+    ya, yb = (90.0 - lat_a) * (dots_y / 180.0), (90.0 - lat_b) * (dots_y / 180.0)
+    steps = np.clip(np.ceil(np.maximum(np.abs(xb - xa), np.abs(yb - ya))).astype(np.intp), 1, dots_x + dots_y) + 1
+    segment = np.repeat(np.arange(len(xa)), steps)
+    first = np.repeat(np.cumsum(steps) - steps, steps)
+    fraction = (np.arange(len(segment)) - first) / np.repeat(steps - 1, steps)
+    x = xa[segment] + fraction * (xb - xa)[segment]
+    y = ya[segment] + fraction * (yb - ya)[segment]
+    dot_x = np.mod(np.floor(x).astype(np.intp), dots_x)
+    dot_y = np.clip(np.floor(y).astype(np.intp), 0, dots_y - 1)
+    return (dot_y // 4) * width + dot_x // 2, BRAILLE_BITS[dot_y % 4, dot_x % 2]
+
+
 class GroundTrackMap(Widget):
     """World map of the fleet at one instant, with the selected satellite's ground track."""
 
@@ -151,6 +179,7 @@ class GroundTrackMap(Widget):
         "ground-track-map--selected",
         "ground-track-map--track-past",
         "ground-track-map--track-future",
+        "ground-track-map--link",
     }
 
     DEFAULT_CSS = """
@@ -170,6 +199,7 @@ class GroundTrackMap(Widget):
     GroundTrackMap > .ground-track-map--selected { color: $background; background: $accent; text-style: bold; }
     GroundTrackMap > .ground-track-map--track-past { color: $accent-darken-3; }
     GroundTrackMap > .ground-track-map--track-future { color: $accent-lighten-2; }
+    GroundTrackMap > .ground-track-map--link { color: $secondary; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -256,6 +286,14 @@ class GroundTrackMap(Widget):
         night[cos_zenith < 0.0] = 1
 
         flat_chars, flat_kind = chars.reshape(-1), kind.reshape(-1)
+        link_cell, link_bit = self._link_dots(snapshot, width, height)
+        if len(link_cell):
+            bits = np.zeros(width * height, dtype=np.uint32)
+            np.bitwise_or.at(bits, link_cell, link_bit)
+            on = bits > 0
+            land_bits = np.where(flat_chars[on] >= BRAILLE_BASE, flat_chars[on] - BRAILLE_BASE, 0).astype(np.uint32)
+            flat_chars[on] = BRAILLE_BASE + (bits[on] | land_bits)
+            flat_kind[on] = KIND_LINK
         if self._track is not None and self._track.satellite_id == self._selected_id and len(self._track.time_s):
             # Past then future dots, ORed per cell; a cell holding both shows both in the future's colour.
             cell, bit, time_s = self._track_dots(self._track, width, height)
@@ -293,7 +331,7 @@ class GroundTrackMap(Widget):
             x, y = self._cells(np.asarray(snapshot.station_lat_deg), np.asarray(snapshot.station_lon_deg), width, height)
             station_cell = y * width + x
             contact = np.zeros(len(station_cell), dtype=bool)
-            linked = np.asarray(snapshot.contact_station)
+            linked = np.asarray(snapshot.ground_link_station)
             contact[linked[(linked >= 0) & (linked < len(contact))]] = True
             flat_chars[station_cell] = ord(GLYPH_STATION)
             # Contact wins when two stations share a cell: write idle ones first.
@@ -306,6 +344,19 @@ class GroundTrackMap(Widget):
             flat_chars[y[0] * width + x[0]] = ord(GLYPH_SELECTED)
             flat_kind[y[0] * width + x[0]] = KIND_SELECTED
         return chars, kind * 2 + night
+
+    def _link_dots(self, snapshot: FleetSnapshot, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cell index and braille bit of every dot along the laser links drawn (see ``MAX_DRAWN_LINKS``)."""
+        state = np.asarray(snapshot.link_state)
+        carrying = (state == 2) | (state == 3)  # UP, DEGRADED (engine.isl_links.LinkState)
+        rows = np.flatnonzero(carrying)
+        if len(rows) > MAX_DRAWN_LINKS:
+            selected = self._selected_index()
+            if selected is None:
+                return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.uint32)
+            rows = rows[(snapshot.link_a[rows] == selected) | (snapshot.link_b[rows] == selected)]
+        a, b = snapshot.link_a[rows], snapshot.link_b[rows]
+        return segment_dots(snapshot.lat_deg[a], snapshot.lon_deg[a], snapshot.lat_deg[b], snapshot.lon_deg[b], width, height)
 
     def _selected_index(self) -> int | None:
         if self._snapshot is None or self._selected_id is None:

@@ -1,4 +1,5 @@
-"""Satellite detail: the selected satellite's panes (power, thermal, ground link, GPUs, jobs) in a grid.
+"""Satellite detail: the selected satellite's panes (power, thermal, ground link, GPUs, jobs, network) in a
+grid.
 
 Each pane is a ``DetailPane`` with a ``show(view)`` method; the grid puts as many side by side as the width
 allows and scrolls when they do not all fit.
@@ -15,6 +16,7 @@ from console.widgets.detail_pane import DetailPane
 from console.widgets.gpu_pane import GpuPane
 from console.widgets.job_pane import JobPane
 from console.widgets.link_pane import LinkPane
+from console.widgets.network_pane import NetworkPane
 from console.widgets.power_pane import PowerPane
 from console.widgets.thermal_pane import ThermalPane
 
@@ -41,9 +43,10 @@ class SatelliteDetail(VerticalScroll):
         with Grid():
             yield PowerPane(id="power-pane")
             yield ThermalPane(id="thermal-pane")
-            yield LinkPane(id="link-pane")
+            yield NetworkPane(id="network-pane")
             yield GpuPane(id="gpu-pane")
             yield JobPane(id="job-pane")
+            yield LinkPane(id="link-pane")
 
     @property
     def panes(self) -> list[DetailPane]:
