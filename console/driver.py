@@ -5,6 +5,9 @@ timers inside). Pause, speed and "run until the next event of a kind" live here,
 which has no wall clock. Each frame does at most a bounded amount of stepping, so at high speed the
 screen keeps refreshing and keys are handled between frames; if the engine cannot keep up, simulated
 time simply runs slower than asked and the frame says so (``lagging``).
+
+Snapshots and alarms are the ground's view: a satellite without a route to the ground shows the telemetry
+it last sent (with its age), and alarms it raised since then appear when its telemetry next arrives.
 """
 
 from __future__ import annotations
@@ -142,14 +145,14 @@ class Driver:
     def snapshot(self) -> FleetSnapshot:
         """The current state alone (events stay queued for the next frame)."""
         with self.lock:
-            return self.sim.snapshot()
+            return self.sim.snapshot(view="ground")
 
     # ----------------------------------------------------------------------- forecasts for the detail view
 
     def alarms(self) -> list[Alarm]:
         """Every alarm of the run (active and cleared), as frozen copies."""
         with self.lock:
-            return self.sim.alarms(active_only=False)
+            return self.sim.alarms(active_only=False, view="ground")
 
     def history(self, satellite_id: str) -> SatelliteHistory:
         with self.lock:
@@ -268,7 +271,7 @@ class Driver:
         events = tuple(self._pending) + tuple(self.sim.drain_events())
         self._pending = []
         return Frame(
-            snapshot=self.sim.snapshot(),
+            snapshot=self.sim.snapshot(view="ground"),
             events=events,
             steps=steps,
             paused=self.paused,

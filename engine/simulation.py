@@ -59,6 +59,7 @@ from engine.mission.models import TelemetryMode
 from engine.mission.spec import MissionSpec
 from engine.isl_links import LinkState
 from engine.network import NetworkModel, NetworkStep
+from engine.telemetry_downlink import TelemetryDownlink
 from engine.power import Battery, PowerFlows, ShedLevel, balance_power, shed_level, solar_array_power_w
 from engine.snapshot import FleetSnapshot, frozen
 from engine.statistics import RunStatistics
@@ -195,6 +196,8 @@ class Simulation:
         self._spe_active = self.solar_particle_events.active(0.0)
         self.silent_corruptions = 0
         """Undetected SDCs so far (ground truth: the operator cannot see these)."""
+        self.downlink = TelemetryDownlink(self._telemetry_now())
+        """Telemetry as the ground last received it from each satellite (``snapshot(view="ground")``)."""
 
     # ------------------------------------------------------------------------------------------- stepping
 
@@ -275,6 +278,8 @@ class Simulation:
         self._account_network(network_step, previous_time, new_time)
         self._events[first_new_event:] = sorted(self._events[first_new_event:], key=lambda event: event.time_s)
         self._evaluate_alarms(new_time)
+        if not self.ideal_telemetry:
+            self.downlink.receive(self.comms.routes.reachable, self._telemetry_now())
         self.statistics.accumulate(
             dt,
             sunlit_now,
@@ -452,9 +457,16 @@ class Simulation:
             raise CommandError(f"no satellite {satellite_id!r}")
         return self._index[satellite_id]
 
-    def alarms(self, active_only: bool = True) -> list[Alarm]:
-        """Alarms (frozen copies): the active ones, or the whole history."""
-        return self.alarm_board.active() if active_only else self.alarm_board.all()
+    def alarms(self, active_only: bool = True, view: str = "truth") -> list[Alarm]:
+        """Alarms (frozen copies): the active ones, or the whole history. ``view="ground"`` leaves out alarms
+        raised on board after their satellite's telemetry last reached the ground (they arrive with the
+        next contact, stamped with their on-board time)."""
+        alarms = self.alarm_board.active() if active_only else self.alarm_board.all()
+        if view == "ground" and not self.ideal_telemetry:
+            alarms = [alarm for alarm in alarms if alarm.raised_s <= self.heard_s[self._index[alarm.satellite]]]
+        elif view not in ("truth", "ground"):
+            raise ValueError(f"view must be 'truth' or 'ground', got {view!r}")
+        return alarms
 
     @staticmethod
     def _alarm_action(action) -> Alarm:
@@ -470,8 +482,15 @@ class Simulation:
         events, self._events = self._events, []
         return events
 
-    def snapshot(self) -> FleetSnapshot:
-        """A frozen copy of the fleet state now."""
+    def snapshot(self, view: str = "truth") -> FleetSnapshot:
+        """A frozen copy of the fleet state now. ``view="ground"``: what mission control has received, i.e.
+        the telemetry of satellites without a route as of their last route (``telemetry_age_s`` says how
+        old); the same as the truth for ``telemetry = "ideal"`` missions."""
+        if view not in ("truth", "ground"):
+            raise ValueError(f"view must be 'truth' or 'ground', got {view!r}")
+        telemetry = self._telemetry_now()
+        if view == "ground" and not self.ideal_telemetry:
+            telemetry = self.downlink.view(telemetry, self.heard_s < self.time_s)
         lat, lon, alt = geodetic_from_ecef(self._ecef_km)
         sun_ecef = rotation_teme_to_ecef(self._gmst) @ self._sun_km
         subsolar_lat, subsolar_lon, _ = geodetic_from_ecef(sun_ecef[None, :] / np.linalg.norm(sun_ecef) * 7000.0)
@@ -498,38 +517,10 @@ class Simulation:
             sunlit=frozen(self._illumination >= SUNLIT_THRESHOLD),
             subsolar_lat_deg=float(subsolar_lat[0]),
             subsolar_lon_deg=float(subsolar_lon[0]),
-            solar_available_w=frozen(flows.solar_available_w),
-            solar_power_w=frozen(flows.solar_used_w),
-            load_power_w=frozen(flows.load_w),
-            bus_power_w=frozen(flows.bus_w),
-            gpu_total_power_w=frozen(flows.gpu_w),
-            heater_power_w=frozen(flows.heater_w),
-            battery_net_w=frozen(flows.net_w),
-            battery_soc=frozen(self.battery.soc),
-            battery_energy_kwh=frozen(self.battery.energy_j / 3.6e6),
-            shed_level=frozen(self.shed_level),
-            heater_on=frozen(self.heater_on),
-            unserved_power_w=frozen(flows.unserved_w),
-            radiator_temp_c=frozen(self.thermal.radiator_k - KELVIN),
-            loop_temp_c=frozen(self.thermal.loop_k - KELVIN),
-            radiator_flow_fraction=frozen(self.thermal.radiator_flow_fraction),
-            array_temp_c=frozen(self.thermal.array_k - KELVIN),
-            gpu_temp_c=frozen(self.thermal.junction_k - KELVIN),
             gpu_present=frozen(self.hw.gpu_present),
-            gpu_powered=frozen(demand.powered),
-            gpu_power_w=frozen(demand.power_w),
-            gpu_throttled=frozen(demand.powered & (demand.thermal_cap < 1.0)),
-            gpu_shutdown=frozen(self.gpus.shutdown),
-            gpu_speed=frozen(demand.speed),
-            gpu_health=frozen(self.health.state),
-            gpu_ecc_corrected=frozen(self.health.ce_count),
-            gpu_ecc_uncorrected=frozen(self.health.due_count),
-            gpu_retired_rows=frozen(self.health.retired_rows),
             gpu_job=workload.gpu_job if workload is not None else self._no_jobs,
             gpu_power_cap_w=frozen(self.gpu_power_cap_w),
             drained=workload.drained if workload is not None else frozen(self._not_drained),
-            dose_rad=frozen(self.health.dose_rad),
-            radiation_multiplier=frozen(self._radiation_multiplier),
             solar_particle_event=self.solar_particle_events.active(self.time_s),
             jobs_enabled=workload is not None,
             job_ids=workload.job_id_view() if workload is not None else (),
@@ -537,9 +528,44 @@ class Simulation:
             contact_station=frozen(contact.astype(np.intp)),
             best_elevation_deg=frozen(np.degrees(np.arcsin(np.clip(best_sin, -1.0, 1.0)))),
             orbit_error=frozen(self.orbit_error),
-            alarm_level=frozen(np.max(np.stack(list(self.alarm_board.levels.values())), axis=0)),
+            **{name: frozen(value) for name, value in telemetry.items()},
             **self._network_fields(),
         )
+
+    def _telemetry_now(self) -> dict[str, np.ndarray]:
+        """Every on-board telemetry field now (``engine.telemetry_downlink.TELEMETRY_FIELDS``), unfrozen."""
+        demand, flows = self._demand, self._flows
+        return {
+            "solar_available_w": flows.solar_available_w,
+            "solar_power_w": flows.solar_used_w,
+            "load_power_w": flows.load_w,
+            "bus_power_w": flows.bus_w,
+            "gpu_total_power_w": flows.gpu_w,
+            "heater_power_w": flows.heater_w,
+            "battery_net_w": flows.net_w,
+            "battery_soc": self.battery.soc,
+            "battery_energy_kwh": self.battery.energy_j / 3.6e6,
+            "shed_level": self.shed_level,
+            "heater_on": self.heater_on,
+            "unserved_power_w": flows.unserved_w,
+            "radiator_temp_c": self.thermal.radiator_k - KELVIN,
+            "loop_temp_c": self.thermal.loop_k - KELVIN,
+            "radiator_flow_fraction": self.thermal.radiator_flow_fraction,
+            "array_temp_c": self.thermal.array_k - KELVIN,
+            "gpu_temp_c": self.thermal.junction_k - KELVIN,
+            "gpu_powered": demand.powered,
+            "gpu_power_w": demand.power_w,
+            "gpu_throttled": demand.powered & (demand.thermal_cap < 1.0),
+            "gpu_shutdown": self.gpus.shutdown,
+            "gpu_speed": demand.speed,
+            "gpu_health": self.health.state,
+            "gpu_ecc_corrected": self.health.ce_count,
+            "gpu_ecc_uncorrected": self.health.due_count,
+            "gpu_retired_rows": self.health.retired_rows,
+            "dose_rad": self.health.dose_rad,
+            "radiation_multiplier": self._radiation_multiplier,
+            "alarm_level": np.max(np.stack(list(self.alarm_board.levels.values())), axis=0),
+        }
 
     def _network_fields(self) -> dict:
         comms = self.comms

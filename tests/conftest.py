@@ -44,6 +44,14 @@ min_elevation_deg = 10
 """
 
 
+IDEAL_TELEMETRY = """
+[network]
+telemetry = "ideal"
+"""
+"""Append to a mission without a [network] table: the console sees every satellite's telemetry current
+(tests of alarm handling whose small fleets never pass over a station)."""
+
+
 @pytest.fixture
 def write_mission(tmp_path: Path):
     """Write mission text (dedented) to a file and return its path."""

@@ -15,7 +15,7 @@ from console.widgets.event_log import EventLog
 from console.widgets.fleet_table import FleetTable
 from console.widgets.ground_track_map import GroundTrackMap
 from engine import EventKind, load_mission
-from tests.conftest import SMALL_MISSION
+from tests.conftest import IDEAL_TELEMETRY, SMALL_MISSION
 from tests.test_power import UNDERSIZED_ARRAY
 
 WIDE = (200, 60)
@@ -30,7 +30,7 @@ def small_app(write_mission) -> MissionControlApp:
 @pytest.fixture
 def alarm_app(write_mission) -> MissionControlApp:
     """Twelve hours into a fleet whose arrays are too small: low-battery alarms are active."""
-    app = MissionControlApp(load_mission(write_mission(UNDERSIZED_ARRAY)), tick_hz=None)
+    app = MissionControlApp(load_mission(write_mission(UNDERSIZED_ARRAY + IDEAL_TELEMETRY)), tick_hz=None)
     app.driver.sim.run_until(12 * 3600.0)
     return app
 

@@ -151,3 +151,19 @@ async def test_the_map_draws_carrying_links_only_when_there_are_some(dense_app, 
     async with sparse.run_test(size=WIDE):
         _, codes = sparse.query_one(GroundTrackMap).build_grid(100, 30)
         assert not np.any(codes // 2 == KIND_LINK)
+
+
+async def test_the_console_shows_the_last_received_values_of_a_stale_satellite(write_mission):
+    app = MissionControlApp(load_mission(write_mission(SPARSE_NO_LINKS, "sparse.toml")), tick_hz=None)
+    app.driver.sim.run_until(3 * 3600.0)
+    async with app.run_test(size=WIDE) as pilot:
+        app.refresh_now()
+        await pilot.pause()
+        truth = app.driver.sim.snapshot()
+        ground = app.driver.sim.snapshot(view="ground")
+        stale = np.flatnonzero(ground.telemetry_age_s > 600)
+        moved = [i for i in stale if f"{ground.battery_soc[i]:.0%}" != f"{truth.battery_soc[i]:.0%}"]
+        assert moved, "some stale satellite's battery changed since it was last heard"
+        i = int(moved[0])
+        cells = app.query_one(FleetTable)._cells(i)
+        assert cells[2] == f"{ground.battery_soc[i]:.0%}" and cells[7].startswith("stale ")

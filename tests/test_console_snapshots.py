@@ -8,6 +8,7 @@ import pytest
 
 from console.app import MissionControlApp
 from engine import load_mission
+from tests.conftest import IDEAL_TELEMETRY
 from tests.test_power import UNDERSIZED_ARRAY
 
 
@@ -51,7 +52,7 @@ def test_satellite_view_at_80x24(snap_compare):
 def test_alarms_pane_with_active_alarms(snap_compare, tmp_path):
     """An undersized fleet 12 hours in: red and yellow alarms, one acknowledged, at 160x48."""
     path = tmp_path / "undersized.toml"
-    path.write_text(UNDERSIZED_ARRAY)
+    path.write_text(UNDERSIZED_ARRAY + IDEAL_TELEMETRY)
     app = MissionControlApp(load_mission(path), tick_hz=None)
     app.driver.sim.run_until(12 * 3600.0)
 

@@ -8,6 +8,7 @@ from textual.app import App, ComposeResult
 
 from console.widgets.fleet_table import FleetTable
 from engine import Simulation, load_mission
+from tests.conftest import IDEAL_TELEMETRY
 from tests.test_power import UNDERSIZED_ARRAY
 
 
@@ -33,7 +34,7 @@ class TableApp(App[None]):
 def snapshot(tmp_path_factory):
     """Twelve hours into a fleet whose arrays are too small: some satellites in alarm, most not."""
     path = tmp_path_factory.mktemp("fleet") / "undersized.toml"
-    path.write_text(UNDERSIZED_ARRAY)
+    path.write_text(UNDERSIZED_ARRAY + IDEAL_TELEMETRY)
     sim = Simulation(load_mission(path))
     sim.run_until(12 * 3600)
     return sim.snapshot()

@@ -307,3 +307,48 @@ def test_bad_network_sections_are_refused_with_file_line_and_key(write_mission, 
         load_mission(path)
     text = str(caught.value)
     assert "bad.toml:" in text and key in text and message in text
+
+
+def test_the_ground_view_holds_each_stale_satellites_last_received_telemetry(write_mission):
+    """Against a record of the truth at every step: each field of the ground view equals the truth at the
+    satellite's last heard time, for stale and current satellites alike."""
+    sim = Simulation(load_mission(write_mission(SPARSE_NO_LINKS)))
+    truth_at = {0.0: sim.snapshot()}
+    stale_seen = 0
+    for _ in range(2 * 360):
+        sim.step()
+        truth_at[sim.time_s] = sim.snapshot()
+        ground = sim.snapshot(view="ground")
+        heard = sim.time_s - ground.telemetry_age_s
+        for i in range(ground.satellite_count):
+            then = truth_at[float(heard[i])]
+            for name in ("battery_soc", "loop_temp_c", "gpu_temp_c", "shed_level", "alarm_level"):
+                assert np.array_equal(getattr(ground, name)[i], getattr(then, name)[i]), name
+        stale_seen += int((ground.telemetry_age_s > 0).sum())
+        assert np.array_equal(ground.lat_deg, truth_at[sim.time_s].lat_deg)  # orbit determination: not telemetry
+    assert stale_seen > 1000
+
+
+def test_alarms_raised_out_of_contact_reach_the_ground_at_the_next_contact(write_mission):
+    """A cold-battery fleet with no laser links: alarms raised while a satellite has no route are missing
+    from the ground's list until its next contact, then appear stamped with their on-board time."""
+    from tests.test_power import UNDERSIZED_ARRAY
+
+    text = UNDERSIZED_ARRAY + SPARSE_NO_LINKS[len(SMALL_MISSION):]
+    sim = Simulation(load_mission(write_mission(text, "cold.toml")))
+    late = []
+    hidden_before: dict[int, float] = {}
+    while sim.time_s < 12 * 3600:
+        sim.step()
+        truth = {alarm.id: alarm for alarm in sim.alarms(active_only=False)}
+        ground = {alarm.id for alarm in sim.alarms(active_only=False, view="ground")}
+        for alarm_id, alarm in truth.items():
+            if alarm_id not in ground:
+                hidden_before.setdefault(alarm_id, sim.time_s)
+            elif alarm_id in hidden_before and alarm_id not in [a for a, _, _ in late]:
+                late.append((alarm_id, alarm.raised_s, sim.time_s))
+        assert ground <= set(truth)
+    assert late, "some alarm must have been raised out of contact"
+    for alarm_id, raised_s, arrived_s in late:
+        # Stamped with the on-board time, which is before the ground first missed it and before it arrived.
+        assert raised_s <= hidden_before[alarm_id] < arrived_s
