@@ -149,8 +149,9 @@ class NetworkModel:
         ok &= powered[a] & powered[b]
         cutoff = self.config.cross_plane_max_latitude_deg
         if cutoff is not None and links.cross_plane.any():
-            latitude = np.degrees(np.arcsin(np.clip(positions_km[:, 2] / np.linalg.norm(positions_km, axis=1), -1, 1)))
-            high = np.abs(latitude) > cutoff
+            # |geocentric latitude| > cut-off  <=>  z² > sin²(cut-off)·r² (no trigonometry per satellite)
+            radius2 = np.einsum("ij,ij->i", positions_km, positions_km)
+            high = positions_km[:, 2] ** 2 > np.sin(np.radians(cutoff)) ** 2 * radius2
             ok &= ~(links.cross_plane & (high[a] | high[b]))
         return ok, distance
 
