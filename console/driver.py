@@ -142,6 +142,11 @@ class Driver:
         with self.lock:
             return self._frame(steps=0, lagging=False)
 
+    def pending_commands(self) -> tuple:
+        """On-board commands waiting for their satellite's next route to the ground."""
+        with self.lock:
+            return self.sim.pending_commands()
+
     def snapshot(self) -> FleetSnapshot:
         """The current state alone (events stay queued for the next frame)."""
         with self.lock:

@@ -218,10 +218,15 @@ class WorkloadActions:
         self.push_screen(ConfirmScreen(title, text, confirm_label=confirm_label, decline_label=decline_label), answer)
 
     def _send(self: MissionControlApp, command, done: str) -> bool:
-        """Apply one command; on success say `done` briefly and redraw now."""
+        """Apply one command; on success say `done` briefly (or that it waits for contact) and redraw now."""
+        queued_before = len(self.driver.pending_commands())
         if not self._apply_command(command):
             return False
-        if done:
+        pending = self.driver.pending_commands()
+        if len(pending) > queued_before:
+            self.notify(f"{pending[-1].description}: queued until {' or '.join(pending[-1].satellites)} has a route to the ground",
+                        title="Waiting for contact", timeout=5)
+        elif done:
             self.notify(done, timeout=3)
         self.refresh_now()
         return True

@@ -144,9 +144,24 @@ class ForceHandover:
     satellite: str
 
 
+@dataclass(frozen=True)
+class PendingCommand:
+    """An on-board command waiting for its satellite to have a route to the ground (it was validated when
+    sent, and is validated again when it arrives)."""
+
+    command: object
+    satellites: tuple[str, ...]
+    """The satellite it goes to (a laser-link command may go through either end)."""
+    queued_s: float
+    description: str
+
+
 JOB_COMMANDS = (CancelJob, HoldJob, ReleaseJob, RequeueJob, SetJobPriority, DrainSatellite, UndrainSatellite)
 GPU_COMMANDS = (ResetGpu, SetGpuPower, SetGpuPowerCap)
 NETWORK_COMMANDS = (DisableLink, EnableLink, ForceHandover)
+ON_BOARD_COMMANDS = (ResetGpu, SetGpuPower, SetGpuPowerCap, DisableLink, EnableLink)
+"""Commands executed by the satellite itself: they travel over the network and wait for a route. The
+others act on the ground (alarms, the job scheduler, station antennas) and take effect at once."""
 
 Command = (
     SetUtilization | AcknowledgeAlarm | ShelveAlarm | UnshelveAlarm | CancelJob | HoldJob | ReleaseJob | RequeueJob

@@ -746,6 +746,12 @@ class GpuHealth:
         _check_time(time_s, "time_s")
         if not (math.isfinite(duration) and duration > 0):
             raise ValueError(f"reset duration must be a positive number of seconds, got {duration_s!r}")
+        self.check_reset(s, k)
+        return self._apply(s, k, _S.RESETTING, CAUSE_OPERATOR_RESET, time_s, until_s=time_s + duration)
+
+    def check_reset(self, sat: int, gpu: int) -> None:
+        """Raise ValueError (with the reason) if the GPU cannot be reset now; change nothing."""
+        s, k = self._locate(sat, gpu)
         current = _S(int(self.state[s, k]))
         if current == _S.FAILED:
             raise ValueError(f"cannot reset GPU {k} on satellite {s}: it has FAILED (only a servicing swap replaces it)")
@@ -753,26 +759,35 @@ class GpuHealth:
             raise ValueError(f"cannot reset GPU {k} on satellite {s}: it is powered OFF (power it on instead)")
         if current == _S.RESETTING:
             raise ValueError(f"GPU {k} on satellite {s} is already resetting (until t={self.resetting_until_s[s, k]:.0f} s)")
-        return self._apply(s, k, _S.RESETTING, CAUSE_OPERATOR_RESET, time_s, until_s=time_s + duration)
 
     def power_off(self, sat: int, gpu: int, time_s: float | None = None) -> GpuTransition:
         """Power a GPU off (OFF until ``power_on``); refused for FAILED or already-OFF GPUs."""
+        s, k = self._locate(sat, gpu)
+        self.check_power_off(s, k)
+        return self._apply(s, k, _S.OFF, CAUSE_POWER_OFF, time_s, until_s=0.0)
+
+    def check_power_off(self, sat: int, gpu: int) -> None:
+        """Raise ValueError (with the reason) if the GPU cannot be powered off now; change nothing."""
         s, k = self._locate(sat, gpu)
         current = _S(int(self.state[s, k]))
         if current == _S.OFF:
             raise ValueError(f"GPU {k} on satellite {s} is already powered off")
         if current == _S.FAILED:
             raise ValueError(f"cannot power off GPU {k} on satellite {s}: it has FAILED (only a servicing swap replaces it)")
-        return self._apply(s, k, _S.OFF, CAUSE_POWER_OFF, time_s, until_s=0.0)
 
     def power_on(self, sat: int, gpu: int, time_s: float) -> GpuTransition:
         """Power an OFF GPU on: RESETTING for boot_s, then OK or DEGRADED."""
         s, k = self._locate(sat, gpu)
         _check_time(time_s, "time_s")
+        self.check_power_on(s, k)
+        return self._apply(s, k, _S.RESETTING, CAUSE_POWER_ON, time_s, until_s=time_s + self.params.boot_s)
+
+    def check_power_on(self, sat: int, gpu: int) -> None:
+        """Raise ValueError (with the reason) if the GPU cannot be powered on now; change nothing."""
+        s, k = self._locate(sat, gpu)
         current = _S(int(self.state[s, k]))
         if current != _S.OFF:
             raise ValueError(f"cannot power on GPU {k} on satellite {s}: it is {current.name}, not OFF")
-        return self._apply(s, k, _S.RESETTING, CAUSE_POWER_ON, time_s, until_s=time_s + self.params.boot_s)
 
     def fail(self, sat: int, gpu: int, cause: str, time_s: float | None = None) -> GpuTransition:
         """Fault injection: the GPU fails permanently now."""

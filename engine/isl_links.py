@@ -262,17 +262,24 @@ class IslLinks:
 
     def disable(self, row: int, time_s: float) -> LinkTransition:
         """Operator: take a link out of service (from any state but DISABLED)."""
-        before = self._check_row(row)
-        if before == LinkState.DISABLED:
-            raise ValueError(f"link {self._name(row)} is already disabled")
+        self.check_disable(row)
         return self._set(row, LinkState.DISABLED, time_s, "disabled by the operator")
+
+    def check_disable(self, row: int) -> None:
+        """Raise ValueError (with the reason) if the link cannot be disabled now; change nothing."""
+        if self._check_row(row) == LinkState.DISABLED:
+            raise ValueError(f"link {self._name(row)} is already disabled")
 
     def enable(self, row: int, time_s: float) -> LinkTransition:
         """Operator: return a disabled link to service (DOWN; it acquires when it can close)."""
+        self.check_enable(row)
+        return self._set(row, LinkState.DOWN, time_s, "enabled by the operator")
+
+    def check_enable(self, row: int) -> None:
+        """Raise ValueError (with the reason) if the link is not disabled; change nothing."""
         before = self._check_row(row)
         if before != LinkState.DISABLED:
             raise ValueError(f"link {self._name(row)} is not disabled (it is {before.name})")
-        return self._set(row, LinkState.DOWN, time_s, "enabled by the operator")
 
     def fail(self, row: int, time_s: float, cause: str) -> LinkTransition:
         """Fault: a terminal of the link fails (only a repair brings it back)."""

@@ -180,6 +180,7 @@ def _network_section(sim: Simulation, contacts: list[dict[str, Any]]) -> dict[st
         "handovers": int(comms.ground_links.handovers),
         "telemetry_age_p95_s": None if p95 is None else _finite(p95, 2),
         "downlinked_gb": round(sum(contact["data_volume_gb"] for contact in contacts), 3),
+        "commands": {**sim.network_commands, "pending_at_end": len(sim.pending_commands())},
     }
 
 

@@ -25,13 +25,16 @@ from engine.commands import (
     GPU_COMMANDS,
     JOB_COMMANDS,
     NETWORK_COMMANDS,
+    ON_BOARD_COMMANDS,
     AcknowledgeAlarm,
     CancelJob,
     Command,
     CommandError,
     DisableLink,
     DrainSatellite,
+    EnableLink,
     ForceHandover,
+    PendingCommand,
     HoldJob,
     ReleaseJob,
     RequeueJob,
@@ -110,6 +113,15 @@ _LINK_EVENTS = {
     LinkState.DISABLED: (EventKind.LINK_DISABLED, Severity.INFO),
 }
 """Event kind of a laser-link transition by target state (an operator's enable is LINK_ENABLED, see apply)."""
+
+
+def format_delay(seconds: float) -> str:
+    """'45 s', '12 min', '3.2 h' (for event messages)."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 class EngineStateError(RuntimeError):
@@ -196,6 +208,8 @@ class Simulation:
         self._spe_active = self.solar_particle_events.active(0.0)
         self.silent_corruptions = 0
         """Undetected SDCs so far (ground truth: the operator cannot see these)."""
+        self._pending: list[PendingCommand] = []
+        self.network_commands = {"queued": 0, "delivered": 0, "refused_on_delivery": 0}
         self.downlink = TelemetryDownlink(self._telemetry_now())
         """Telemetry as the ground last received it from each satellite (``snapshot(view="ground")``)."""
 
@@ -280,6 +294,8 @@ class Simulation:
         self._evaluate_alarms(new_time)
         if not self.ideal_telemetry:
             self.downlink.receive(self.comms.routes.reachable, self._telemetry_now())
+        self.time_s = new_time  # commands delivered now are stamped with the step's end
+        self._deliver_pending()
         self.statistics.accumulate(
             dt,
             sunlit_now,
@@ -311,7 +327,67 @@ class Simulation:
     # ------------------------------------------------------------------------------------------ commands
 
     def apply(self, command: Command) -> None:
-        """Apply one operator command, or refuse it with CommandError (and change nothing)."""
+        """Apply one operator command, or refuse it with CommandError (and change nothing).
+
+        A command executed on board (``ON_BOARD_COMMANDS``) for a satellite with no route to the ground is
+        validated now and queued; it is carried out at the first step end when the satellite has a route
+        (``pending_commands``), or refused then, with an event, if it no longer applies."""
+        if isinstance(command, ON_BOARD_COMMANDS) and not self.ideal_telemetry:
+            targets = self._on_board_targets(command)
+            if not self.comms.routes.reachable[list(targets)].any():
+                description = self._describe(command)
+                names = tuple(self.satellite_ids[t] for t in targets)
+                self._pending.append(PendingCommand(command, names, self.time_s, description))
+                self.network_commands["queued"] += 1
+                self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, names[0],
+                                   f"operator: {description}: queued, no route to {' or '.join(names)} until contact"))
+                return
+        self._apply_now(command)
+
+    def pending_commands(self) -> tuple[PendingCommand, ...]:
+        """On-board commands waiting for their satellite's next route to the ground, oldest first."""
+        return tuple(self._pending)
+
+    def _on_board_targets(self, command) -> tuple[int, ...]:
+        """Validate an on-board command against the state now; the satellites it can be sent through."""
+        if isinstance(command, (DisableLink, EnableLink)):
+            peer, _, _ = self._check_link_command(command)
+            return (self._command_satellite(command.satellite), peer)
+        sat, _ = self._check_gpu_command(command)
+        return (sat,)
+
+    @staticmethod
+    def _describe(command) -> str:
+        if isinstance(command, ResetGpu):
+            return f"reset {command.satellite} GPU {command.gpu}"
+        if isinstance(command, SetGpuPower):
+            return f"power {'on' if command.on else 'off'} {command.satellite} GPU {command.gpu}"
+        if isinstance(command, SetGpuPowerCap):
+            return f"lift {command.satellite} GPU power cap" if command.watts is None else f"cap {command.satellite} GPUs at {float(command.watts):.0f} W"
+        verb = "disable" if isinstance(command, DisableLink) else "enable"
+        return f"{verb} ISL {command.satellite} ↔ {command.peer}"
+
+    def _deliver_pending(self) -> None:
+        """Carry out the queued commands whose satellite has a route now (in the order they were sent)."""
+        if not self._pending:
+            return
+        reachable = self.comms.routes.reachable
+        waiting = []
+        for pending in self._pending:
+            if not any(reachable[self._index[name]] for name in pending.satellites):
+                waiting.append(pending)
+                continue
+            delay = format_delay(self.time_s - pending.queued_s)
+            try:
+                self._apply_now(pending.command, suffix=f" (delivered after {delay} in the queue)")
+                self.network_commands["delivered"] += 1
+            except CommandError as error:
+                self.network_commands["refused_on_delivery"] += 1
+                self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.WARNING, pending.satellites[0],
+                                   f"operator: {pending.description}: refused on board after {delay} in the queue: {error}"))
+        self._pending = waiting
+
+    def _apply_now(self, command: Command, suffix: str = "") -> None:
         if isinstance(command, SetUtilization):
             if self.workload is not None:
                 raise CommandError("this mission's GPUs run jobs: the scheduler sets their load, not a fleet utilization")
@@ -344,7 +420,7 @@ class Simulation:
             message = self._apply_network_command(command)
         else:
             raise CommandError(f"unknown command {type(command).__name__}")
-        self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"operator: {message}"))
+        self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"operator: {message}{suffix}"))
 
     def _apply_job_command(self, command) -> str:
         """Job and drain commands through the workload (which validates them completely before changing anything)."""
@@ -374,41 +450,55 @@ class Simulation:
         self._record_job_transitions(workload.new_transitions())
         return message
 
-    def _apply_gpu_command(self, command) -> str:
+    def _check_gpu_command(self, command) -> tuple[int, str]:
+        """Validate a GPU command completely against the state now (CommandError with the reason);
+        returns (satellite index, id). Changes nothing."""
         sat = self._command_satellite(command.satellite)
         sat_id = self.satellite_ids[sat]
         if isinstance(command, SetGpuPowerCap):
             if command.watts is None:
                 if np.isnan(self.gpu_power_cap_w[sat]):
                     raise CommandError(f"{sat_id} has no GPU power cap to lift")
-                self.gpu_power_cap_w[sat] = np.nan
-                message = f"{sat_id} GPU power cap lifted"
             else:
                 floor, tdp = self.gpu_power_cap_range_w(sat_id)
                 watts = command.watts
                 if isinstance(watts, bool) or not isinstance(watts, (int, float)) or not floor <= float(watts) <= tdp:
                     raise CommandError(f"{sat_id} GPU power cap must be between {floor:.0f} W and the TDP {tdp:.0f} W, got {watts!r}")
-                self.gpu_power_cap_w[sat] = float(watts)
-                message = f"{sat_id} GPUs capped at {float(watts):.0f} W"
-            capped = ~np.isnan(self.gpu_power_cap_w)
-            self._cap_fraction = (self.gpu_power_cap_w / self.hw.gpu_tdp_w) if capped.any() else None
-            return message
+            return sat, sat_id
         gpu = command.gpu
         if isinstance(gpu, bool) or not isinstance(gpu, (int, np.integer)) or not 0 <= gpu < self.hw.gpu_present.shape[1] \
                 or not self.hw.gpu_present[sat, gpu]:
             raise CommandError(f"{sat_id} has no GPU {gpu!r} (it has {int(self.hw.gpu_count[sat])}: 0-{int(self.hw.gpu_count[sat]) - 1})")
+        check = self.health.check_reset if isinstance(command, ResetGpu) else (
+            self.health.check_power_on if command.on else self.health.check_power_off)
         try:
-            if isinstance(command, ResetGpu):
-                transition = self.health.reset(sat, int(gpu), self.time_s)
-                message = f"reset {sat_id} GPU {gpu}"
-            elif command.on:
-                transition = self.health.power_on(sat, int(gpu), self.time_s)
-                message = f"power on {sat_id} GPU {gpu}"
-            else:
-                transition = self.health.power_off(sat, int(gpu), self.time_s)
-                message = f"power off {sat_id} GPU {gpu}"
+            check(sat, int(gpu))
         except ValueError as error:
             raise CommandError(str(error).replace(f"satellite {sat}", sat_id)) from None
+        return sat, sat_id
+
+    def _apply_gpu_command(self, command) -> str:
+        sat, sat_id = self._check_gpu_command(command)
+        if isinstance(command, SetGpuPowerCap):
+            if command.watts is None:
+                self.gpu_power_cap_w[sat] = np.nan
+                message = f"{sat_id} GPU power cap lifted"
+            else:
+                self.gpu_power_cap_w[sat] = float(command.watts)
+                message = f"{sat_id} GPUs capped at {float(command.watts):.0f} W"
+            capped = ~np.isnan(self.gpu_power_cap_w)
+            self._cap_fraction = (self.gpu_power_cap_w / self.hw.gpu_tdp_w) if capped.any() else None
+            return message
+        gpu = int(command.gpu)
+        if isinstance(command, ResetGpu):
+            transition = self.health.reset(sat, gpu, self.time_s)
+            message = f"reset {sat_id} GPU {gpu}"
+        elif command.on:
+            transition = self.health.power_on(sat, gpu, self.time_s)
+            message = f"power on {sat_id} GPU {gpu}"
+        else:
+            transition = self.health.power_off(sat, gpu, self.time_s)
+            message = f"power off {sat_id} GPU {gpu}"
         self._record_gpu_transition(transition)
         return message
 
@@ -425,25 +515,33 @@ class Simulation:
             self._record(Event(self.time_s, EventKind.GROUND_LINK_DOWN, Severity.INFO, sat_id,
                                f"{sat_id} ground link to {station} ended ({change.cause})", station=station))
             return f"force handover of {sat_id} away from {station}"
+        peer, peer_id, row = self._check_link_command(command)
+        if isinstance(command, DisableLink):
+            transition = self.comms.links.disable(row, self.time_s)
+            kind, verb = EventKind.LINK_DISABLED, "disable"
+        else:
+            transition = self.comms.links.enable(row, self.time_s)
+            kind, verb = EventKind.LINK_ENABLED, "enable"
+        ids = self.satellite_ids
+        self._record(Event(self.time_s, kind, Severity.INFO, ids[transition.a],
+                           f"ISL {ids[transition.a]} ↔ {ids[transition.b]} {transition.after.name}: {transition.cause}",
+                           peer=ids[transition.b]))
+        return f"{verb} ISL {sat_id} ↔ {peer_id}"
+
+    def _check_link_command(self, command) -> tuple[int, str, int]:
+        """Validate DisableLink / EnableLink against the state now; returns (peer index, peer id, link row)."""
+        sat = self._command_satellite(command.satellite)
+        sat_id = self.satellite_ids[sat]
         peer = self._command_satellite(command.peer)
         peer_id = self.satellite_ids[peer]
         row = self.comms.links.index_of(sat, peer) if sat != peer else None
         if row is None:
             raise CommandError(f"there is no laser link between {sat_id} and {peer_id}")
         try:
-            if isinstance(command, DisableLink):
-                transition = self.comms.links.disable(row, self.time_s)
-                kind, verb = EventKind.LINK_DISABLED, "disable"
-            else:
-                transition = self.comms.links.enable(row, self.time_s)
-                kind, verb = EventKind.LINK_ENABLED, "enable"
+            (self.comms.links.check_disable if isinstance(command, DisableLink) else self.comms.links.check_enable)(row)
         except ValueError as error:
             raise CommandError(str(error).replace(f"{min(sat, peer)}-{max(sat, peer)}", f"{sat_id} ↔ {peer_id}")) from None
-        ids = self.satellite_ids
-        self._record(Event(self.time_s, kind, Severity.INFO, ids[transition.a],
-                           f"ISL {ids[transition.a]} ↔ {ids[transition.b]} {transition.after.name}: {transition.cause}",
-                           peer=ids[transition.b]))
-        return f"{verb} ISL {sat_id} ↔ {peer_id}"
+        return peer, peer_id, row
 
     def gpu_power_cap_range_w(self, satellite_id: str) -> tuple[float, float]:
         """(lowest, highest) per-GPU power cap ``SetGpuPowerCap`` accepts for a satellite: its GPUs' minimum
@@ -584,6 +682,8 @@ class Simulation:
             route_next_hop=routes.next_hop,
             route_station=routes.station,
             telemetry_age_s=frozen(self.time_s - self.heard_s),
+            commands_pending=frozen(np.bincount([self._index[p.satellites[0]] for p in self._pending],
+                                                minlength=len(self.satellite_ids)).astype(np.int64)),
             ideal_telemetry=self.ideal_telemetry,
         )
 

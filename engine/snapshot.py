@@ -145,6 +145,8 @@ class FleetSnapshot:
     telemetry_age_s: np.ndarray
     """(N,) how old the newest telemetry that reached the ground is (0 while a route exists)."""
     ideal_telemetry: bool
+    commands_pending: np.ndarray
+    """(N,) on-board commands queued for each satellite until it has a route to the ground."""
     """The mission shows every satellite's telemetry as current (``[network] telemetry = "ideal"``)."""
 
     @property

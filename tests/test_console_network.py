@@ -167,3 +167,20 @@ async def test_the_console_shows_the_last_received_values_of_a_stale_satellite(w
         i = int(moved[0])
         cells = app.query_one(FleetTable)._cells(i)
         assert cells[2] == f"{ground.battery_soc[i]:.0%}" and cells[7].startswith("stale ")
+
+
+async def test_a_command_to_a_satellite_out_of_contact_is_shown_queued(write_mission):
+    app = MissionControlApp(load_mission(write_mission(SPARSE_NO_LINKS, "sparse.toml")), tick_hz=None)
+    app.driver.sim.run_until(600.0)
+    async with app.run_test(size=WIDE) as pilot:
+        snap = app.driver.sim.snapshot()
+        sat = snap.satellite_ids[int(np.flatnonzero(~np.isfinite(snap.route_latency_s))[0])]
+        app.select_satellite(sat)
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press(*"450", "enter")
+        await pilot.pause()
+        assert [p.description for p in app.driver.pending_commands()] == [f"cap {sat} GPUs at 450 W"]
+        assert "1 command until contact" in app.query_one(NetworkPane).text
+        assert any("queued, no route" in line for line in log_lines(app))

@@ -19,7 +19,7 @@ from console.widgets.gpu_pane import GpuPane
 from console.widgets.job_pane import JobPane
 from engine import load_mission
 from engine.gpu_health import GpuHealthState
-from tests.conftest import IDEAL_TELEMETRY, SMALL_MISSION
+from tests.conftest import SMALL_MISSION
 from tests.test_gpu_job_widgets import job_mission
 
 WIDE = (200, 60)
@@ -27,9 +27,9 @@ WIDE = (200, 60)
 
 @pytest.fixture
 def job_app(write_mission) -> MissionControlApp:
-    """Thirty minutes into a small fleet running LLM-1 (4 GPUs), a held LLM-2 and inference jobs (ideal
-    telemetry: this fleet never passes over its one station, and these tests are about the commands)."""
-    app = MissionControlApp(load_mission(write_mission(job_mission() + IDEAL_TELEMETRY)), seed=1, tick_hz=None)
+    """Thirty minutes into a small fleet running LLM-1 (4 GPUs), a held LLM-2 and inference jobs (with
+    ideal telemetry: this fleet never passes over its one station, and these tests are about the commands)."""
+    app = MissionControlApp(load_mission(write_mission(job_mission())), seed=1, tick_hz=None)
     app.driver.sim.run_until(1800.0)
     return app
 

@@ -18,7 +18,7 @@ from console.widgets.job_table import JOB_FILTERS, JobTable, cancel_consequence,
 from engine import Simulation, load_mission
 from engine.commands import CancelJob, DrainSatellite, HoldJob, ReleaseJob, RequeueJob, SetGpuPowerCap, SetJobPriority
 from engine.gpu_health import GpuHealthState
-from tests.conftest import SMALL_MISSION
+from tests.conftest import IDEAL_TELEMETRY, SMALL_MISSION
 
 JOBS = """
 [[scheduler.partition]]
@@ -53,7 +53,8 @@ PANE_WIDTHS = (40, 65)
 
 
 def job_mission(gpus: int = 4) -> str:
-    return SMALL_MISSION.replace("gpus = 4\n", f"gpus = {gpus}\n") + JOBS
+    """The small fleet running JOBS, with ideal telemetry (it never passes over its one station)."""
+    return SMALL_MISSION.replace("gpus = 4\n", f"gpus = {gpus}\n") + JOBS + IDEAL_TELEMETRY
 
 
 def simulation(write_mission, text: str, until_s: float) -> Simulation:

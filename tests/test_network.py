@@ -352,3 +352,63 @@ def test_alarms_raised_out_of_contact_reach_the_ground_at_the_next_contact(write
     for alarm_id, raised_s, arrived_s in late:
         # Stamped with the on-board time, which is before the ground first missed it and before it arrived.
         assert raised_s <= hidden_before[alarm_id] < arrived_s
+
+
+def test_an_on_board_command_out_of_contact_waits_and_goes_out_at_the_next_contact(write_mission):
+    from engine.commands import ResetGpu, SetGpuPowerCap
+
+    sim = Simulation(load_mission(write_mission(SPARSE_NO_LINKS)))
+    sim.run_until(600.0)
+    snap = sim.snapshot()
+    sat = int(np.flatnonzero(~np.isfinite(snap.route_latency_s))[0])
+    sat_id = sim.satellite_ids[sat]
+    with pytest.raises(CommandError, match="no GPU 9"):
+        sim.apply(ResetGpu(sat_id, 9))  # still validated at once, out of contact or not
+    sim.apply(ResetGpu(sat_id, 1))
+    sim.apply(SetGpuPowerCap(sat_id, 500.0))
+    assert [p.description for p in sim.pending_commands()] == [f"reset {sat_id} GPU 1", f"cap {sat_id} GPUs at 500 W"]
+    assert sim.snapshot().commands_pending[sat] == 2
+    state_before = sim.snapshot().gpu_health[sat].copy()
+    delivered_at = None
+    while sim.pending_commands():
+        sim.step()
+        routed = np.isfinite(sim.snapshot().route_latency_s[sat])
+        if sim.pending_commands():
+            assert not routed and np.array_equal(sim.snapshot().gpu_health[sat], state_before)
+            assert np.isnan(sim.gpu_power_cap_w[sat])
+        else:
+            delivered_at = sim.time_s
+            assert routed
+    assert sim.snapshot().gpu_health[sat, 1] != state_before[1] and sim.gpu_power_cap_w[sat] == 500.0
+    messages = [(e.time_s, e.message) for e in sim.drain_events() if e.kind == EventKind.OPERATOR_COMMAND]
+    delivered = [t for t, m in messages if "delivered after" in m]
+    assert delivered == [delivered_at, delivered_at]
+    report = build_report(sim)
+    assert report["network"]["commands"] == {"queued": 2, "delivered": 2, "refused_on_delivery": 0, "pending_at_end": 0}
+
+
+def test_a_queued_command_that_no_longer_applies_is_refused_on_arrival(write_mission):
+    from engine.commands import ResetGpu
+
+    sim = Simulation(load_mission(write_mission(SPARSE_NO_LINKS)))
+    sim.run_until(600.0)
+    sat = int(np.flatnonzero(~np.isfinite(sim.snapshot().route_latency_s))[0])
+    sim.apply(ResetGpu(sim.satellite_ids[sat], 2))
+    sim.health.fail(sat, 2, "burned out while the command waited")
+    while sim.pending_commands():
+        sim.step()
+    refused = [e for e in sim.drain_events() if e.kind == EventKind.OPERATOR_COMMAND and "refused on board" in e.message]
+    assert len(refused) == 1 and "FAILED" in refused[0].message
+    assert build_report(sim)["network"]["commands"]["refused_on_delivery"] == 1
+
+
+def test_commands_are_immediate_with_ideal_telemetry_or_a_route(write_mission):
+    from engine.commands import ResetGpu
+
+    ideal = Simulation(load_mission(write_mission(SPARSE_NO_LINKS.replace('topology = "none"', 'topology = "none"\ntelemetry = "ideal"'), "i.toml")))
+    ideal.apply(ResetGpu(ideal.satellite_ids[0], 1))
+    assert not ideal.pending_commands() and ideal.snapshot().gpu_health[0, 1] != 0
+    sim = dense(write_mission)
+    routed = int(np.flatnonzero(np.isfinite(sim.snapshot().route_latency_s))[0])
+    sim.apply(ResetGpu(sim.satellite_ids[routed], 0))
+    assert not sim.pending_commands()

@@ -43,6 +43,9 @@ class NetworkPane(DetailPane):
     def lines(self, view: SatelliteView, width: int) -> list[Content]:
         snap, i = view.snapshot, view.index
         lines = [self._route(snap, i), self._ground(snap, i), self._telemetry(snap, i)]
+        pending = int(snap.commands_pending[i])
+        if pending:
+            lines.append(Content.assemble(label("Queued"), (f"{pending} command{'s' if pending != 1 else ''} until contact", "$text-warning")))
         rows = np.flatnonzero((snap.link_a == i) | (snap.link_b == i))
         if not len(rows):
             lines.append(Content.assemble(label("Lasers"), ("no laser links", "$text-muted")))
