@@ -376,10 +376,12 @@ class Job:
     __slots__ = (
         "index", "spec", "partition", "_state", "reason", "held", "priority_override", "submit_s",
         "first_start_s", "start_s", "end_s", "restarts", "retries_used", "preemptions", "node_failures",
-        "gpus_flat", "suspended_gpus", "checkpoint_time_s", "exit_reason",
+        "gpus_flat", "suspended_gpus", "checkpoint_time_s", "exit_reason", "last_satellites",
     )
 
     def __init__(self, index: int, spec: JobSpec, partition: PartitionSpec, submit_s: float):
+        self.last_satellites: np.ndarray | None = None
+        """Satellites the job ran on when it last left its GPUs (where a finished result waits)."""
         self.index = index
         self.spec = spec
         self.partition = partition

@@ -237,7 +237,7 @@ def _jobs_section(sim: Simulation, metrics: dict[str, Any]) -> dict[str, Any]:
             "gpu_hours_allocated", "gpu_hours_useful", "gpu_hours_available", "gpu_hours_lost", "gpu_hours_at_risk",
             "queue_wait_p50_s", "queue_wait_p95_s", "queue_wait_by_partition", "energy_kwh",
             "energy_per_completed_job_kwh", "energy_per_useful_gpu_hour_kwh", "inference_finished",
-            "inference_slo_attainment",
+            "inference_slo_attainment", "inference_results_waiting",
         )},
         "listed": jobs,
     }

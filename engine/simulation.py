@@ -197,6 +197,9 @@ class Simulation:
             self.workload = build_workload(spec, orbital_planes(spec.satellites), self.hw.gpu_present, workload_rng,
                                            self.satellite_ids, self.health.params)
         self._job_utilization = spec.workload.job_utilization
+        if self.workload is not None:
+            self.workload.results_need_route = not self.ideal_telemetry
+        self._reachable_before = self.comms.routes.reachable
         self._killed = np.zeros(self.hw.gpu_present.shape, dtype=bool)
         """GPUs whose process died in the last step (the workload ends those jobs at the next step's start)."""
         self._not_drained = np.zeros(n, dtype=bool)
@@ -265,6 +268,8 @@ class Simulation:
             if paused.any():
                 job_speed = np.where(paused[:, None], 0.0, job_speed)
             job_transitions = self.workload.finish_step(dt, job_speed, gpu_power).transitions
+            self.workload.deliver_results(self._reachable_before, self.comms.routes.reachable, previous_time, new_time)
+        self._reachable_before = self.comms.routes.reachable
 
         previous_level = self.shed_level
         self.shed_level = shed_level(self.policy, self.battery.soc, self.shed_level)

@@ -235,6 +235,10 @@ class Workload:
         self._completed_energy_j: list[float] = []
         self._inference_finished = 0
         self._inference_on_target = 0
+        self.results_need_route = False
+        """Set by a simulation whose telemetry travels over the network: inference results count as
+        delivered only once their satellite has a route to the ground (see ``deliver_results``)."""
+        self._undelivered: list[tuple[int, np.ndarray, float]] = []
         self.counters = {"submitted": 0, "preemptions": 0, "node_failures": 0, "app_failures": 0, "requeues": 0,
                          "checkpoints": 0}
         self._state_counts = {state: 0 for state in JobState}
@@ -618,6 +622,7 @@ class Workload:
         assert gpus is not None
         self._gpu_job.reshape(-1)[gpus] = -1
         job.gpus_flat = None
+        job.last_satellites = np.unique(gpus // self.gpus_per_sat)
         self._active.pop(job.index)
         self._active_cache = None
         self._occupancy_cache = None
@@ -674,11 +679,45 @@ class Workload:
         self._move(job, to, time_s, reason)
         job.exit_reason = reason
         if job.spec.kind == JobKind.INFERENCE and job.spec.latency_target_s is not None and to != JobState.CANCELLED:
-            self._inference_finished += 1
-            if to == JobState.COMPLETED and time_s - job.submit_s <= job.spec.latency_target_s + _EPS:
-                self._inference_on_target += 1
+            if to == JobState.COMPLETED and self.results_need_route:
+                # The result still has to reach the ground: judged when its satellite next has a route.
+                self._undelivered.append((j, job.last_satellites if job.last_satellites is not None else np.empty(0, dtype=np.int64), time_s))
+            else:
+                self._judge_inference(job, time_s if to == JobState.COMPLETED else None)
         if to == JobState.COMPLETED:
             self._completed_energy_j.append(float(self._c.energy[j]))
+
+    def _judge_inference(self, job: Job, delivered_s: float | None) -> None:
+        """Count a finished inference job against its latency target (submit to result on the ground)."""
+        self._inference_finished += 1
+        if delivered_s is not None and delivered_s - job.submit_s <= job.spec.latency_target_s + _EPS:
+            self._inference_on_target += 1
+
+    def deliver_results(self, reachable_before: np.ndarray, reachable_now: np.ndarray, t0_s: float, t1_s: float) -> int:
+        """Inference results waiting on board reach the ground over [t0_s, t1_s]: a result finished in the
+        step on a satellite with a route at both ends of it arrives when it finished; one whose satellite
+        had no route arrives at t1_s if the satellite has one now, and otherwise keeps waiting. Returns how
+        many arrived."""
+        if not self._undelivered:
+            return 0
+        before = np.asarray(reachable_before, dtype=bool)
+        now = np.asarray(reachable_now, dtype=bool)
+        waiting = []
+        for j, satellites, finished_s in self._undelivered:
+            routed_now = bool(now[satellites].any()) if len(satellites) else True
+            if not routed_now:
+                waiting.append((j, satellites, finished_s))
+                continue
+            throughout = finished_s >= t0_s and (bool(before[satellites].any()) if len(satellites) else True)
+            self._judge_inference(self._jobs[j], finished_s if throughout else t1_s)
+        arrived = len(self._undelivered) - len(waiting)
+        self._undelivered = waiting
+        return arrived
+
+    @property
+    def results_waiting(self) -> int:
+        """Inference results finished on board and not yet on the ground."""
+        return len(self._undelivered)
 
     def _restart_cap_reached(self, job: Job) -> bool:
         return job.spec.max_restarts is not None and job.restarts >= job.spec.max_restarts
@@ -1137,6 +1176,7 @@ class Workload:
             "energy_per_useful_gpu_hour_kwh": (energy / JOULES_PER_KWH) / (acct["useful"] * hours) if acct["useful"] > 0 else None,
             "inference_finished": self._inference_finished,
             "inference_slo_attainment": self._inference_on_target / self._inference_finished if self._inference_finished else None,
+            "inference_results_waiting": len(self._undelivered),
         }
 
 

@@ -412,3 +412,32 @@ def test_commands_are_immediate_with_ideal_telemetry_or_a_route(write_mission):
     routed = int(np.flatnonzero(np.isfinite(sim.snapshot().route_latency_s))[0])
     sim.apply(ResetGpu(sim.satellite_ids[routed], 0))
     assert not sim.pending_commands()
+
+
+INFERENCE = """
+[[workload.generator]]
+name = "chat"
+kind = "inference"
+rate_per_hour = 60
+duration = "3m"
+gpus = [1, 2]
+latency_target_ms = 600000
+"""
+
+
+def test_inference_results_count_when_they_reach_the_ground(write_mission):
+    """The same seed runs the same jobs either way; over the network a result finished on a satellite with
+    no route waits for its next contact, so fewer meet their 10-minute target than with ideal telemetry,
+    and every finished result has either been judged or is still waiting."""
+    def run(telemetry: str, name: str):
+        text = SPARSE_NO_LINKS.replace('topology = "none"', f'topology = "none"\ntelemetry = "{telemetry}"') + INFERENCE
+        sim = Simulation(load_mission(write_mission(text, name)), seed=2)
+        sim.run_until(6 * 3600.0)
+        return sim, sim.workload_metrics()
+
+    network_sim, network = run("network", "n.toml")
+    ideal_sim, ideal = run("ideal", "i.toml")
+    assert network_sim.job_history() == ideal_sim.job_history()  # delivery does not change what ran
+    assert network["inference_finished"] + network["inference_results_waiting"] == ideal["inference_finished"]
+    assert ideal["inference_results_waiting"] == 0 and ideal["inference_slo_attainment"] > 0.9
+    assert network["inference_slo_attainment"] < ideal["inference_slo_attainment"] - 0.2
