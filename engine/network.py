@@ -36,6 +36,8 @@ from engine.isl_topology import (
 from engine.mission.models import IslTopology, Network
 from engine.mission.spec import MissionSpec
 from engine.routing import LIGHT_SPEED_KM_S, Routes, route_to_ground
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 __all__ = ["NetworkModel", "NetworkStep", "network_params"]
 
@@ -217,6 +219,50 @@ class NetworkModel:
         return True
 
     # -------------------------------------------------------------------------------------- queries
+
+    def gang_groups(self, plane: np.ndarray) -> np.ndarray:
+        """(N,) label of the set of satellites a gang may span: same plane and joined by laser links
+        carrying traffic (through any satellites)."""
+        links = self.links
+        up = links.carrying()
+        graph = csr_matrix((np.ones(int(up.sum())), (links.a[up], links.b[up])), shape=(self.n, self.n))
+        _, component = connected_components(graph, directed=False)
+        return np.asarray(plane, dtype=np.int64) * max(self.n, 1) + component
+
+    def gang_speed_factor(self, gpu_job: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """(N, G) speed factor from the network for every GPU: a job on several satellites stalls (0) when
+        they are not all in one `group`, and otherwise slows with the slowest link carrying traffic at its
+        satellites: 1 / (1 + f·(R_full / R_min - 1)), f = ``training_comm_fraction``. GPUs of
+        single-satellite jobs, and idle GPUs, get 1."""
+        factor = np.ones(gpu_job.shape)
+        busy_sat, busy_gpu = np.nonzero(gpu_job >= 0)
+        if not len(busy_sat):
+            return factor
+        jobs = gpu_job[busy_sat, busy_gpu]
+        count = int(jobs.max()) + 1
+        first = np.full(count, self.n, dtype=np.int64)
+        last = np.full(count, -1, dtype=np.int64)
+        np.minimum.at(first, jobs, busy_sat)
+        np.maximum.at(last, jobs, busy_sat)
+        spanning = last > first
+        if not spanning.any():
+            return factor
+        low = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+        high = np.full(count, -1, dtype=np.int64)
+        np.minimum.at(low, jobs, group[busy_sat])
+        np.maximum.at(high, jobs, group[busy_sat])
+        links = self.links
+        up = links.carrying()
+        slowest_at = np.full(self.n, np.inf)
+        np.minimum.at(slowest_at, links.a[up], links.rate_gbps[up])
+        np.minimum.at(slowest_at, links.b[up], links.rate_gbps[up])
+        slowest = np.full(count, np.inf)
+        np.minimum.at(slowest, jobs, slowest_at[busy_sat])
+        full = links.params.rate_gbps
+        slowdown = 1.0 / (1.0 + self.config.training_comm_fraction * (full / np.minimum(slowest, full) - 1.0))
+        job_factor = np.where(spanning, np.where(high > low, 0.0, slowdown), 1.0)
+        factor[busy_sat, busy_gpu] = job_factor[jobs]
+        return factor
 
     def terminal_power_w(self) -> np.ndarray:
         """(N,) power the laser terminals draw (acquiring, up or degraded links, one terminal per end)."""

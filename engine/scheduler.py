@@ -257,6 +257,11 @@ class Scheduler:
         self.config = config or SchedulerConfig()
         self.max_tier = max(int(max_tier), 1)
 
+    def set_groups(self, group: np.ndarray) -> None:
+        """Regroup the satellites a gang may span (the orbital plane, split further by the network into
+        sets of satellites joined by laser links); takes effect at the next pass."""
+        self.topology = Topology(group, self.topology.present)
+
     def priority(self, time_s: float, submit_s: np.ndarray, tier: np.ndarray, gpus: np.ndarray,
                  boost: np.ndarray, override: np.ndarray) -> np.ndarray:
         """Multifactor priority; ``override`` (NaN where unset) replaces it."""

@@ -200,6 +200,13 @@ class Simulation:
         if self.workload is not None:
             self.workload.results_need_route = not self.ideal_telemetry
         self._reachable_before = self.comms.routes.reachable
+        self._gang_links = self.workload is not None and spec.network.gang_interconnect == "laser"
+        """Gangs across satellites need laser links (placed within linked sets, stalled without links)."""
+        if self._gang_links:
+            self._planes = orbital_planes(spec.satellites)
+            self._groups = self.comms.gang_groups(self._planes)
+            self._groups_version = self.comms.links.version
+            self.workload.set_groups(self._groups)
         self._killed = np.zeros(self.hw.gpu_present.shape, dtype=bool)
         """GPUs whose process died in the last step (the workload ends those jobs at the next step's start)."""
         self._not_drained = np.zeros(n, dtype=bool)
@@ -241,6 +248,12 @@ class Simulation:
         network_step = self.comms.step(previous_time, new_time, self._teme_km, self._ecef_km, self._sin_elevation,
                                        self._terminals_powered())
         self._comms_w = self.comms.terminal_power_w()
+        if self._gang_links and self.comms.links.version != self._groups_version:
+            self._groups_version = self.comms.links.version
+            groups = self.comms.gang_groups(self._planes)
+            if not np.array_equal(groups, self._groups):
+                self._groups = groups
+                self.workload.set_groups(groups)  # new gangs from the next step's pass
 
         demand = self.gpus.demand(self.thermal.junction_k, self.thermal.loop_k, self.shed_level, utilization, self.policy, dt,
                                   available=available, operator_cap=self._cap_fraction)
@@ -265,6 +278,8 @@ class Simulation:
         if self.workload is not None:
             paused = work_level >= ShedLevel.PAUSED
             job_speed = demand.speed * flows.gpu_supply_fraction[:, None]
+            if self._gang_links:
+                job_speed = job_speed * self.comms.gang_speed_factor(self.workload.gpu_job, self._groups)
             if paused.any():
                 job_speed = np.where(paused[:, None], 0.0, job_speed)
             job_transitions = self.workload.finish_step(dt, job_speed, gpu_power).transitions

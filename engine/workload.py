@@ -693,6 +693,13 @@ class Workload:
         if delivered_s is not None and delivered_s - job.submit_s <= job.spec.latency_target_s + _EPS:
             self._inference_on_target += 1
 
+    def set_groups(self, group: np.ndarray) -> None:
+        """The sets of satellites a gang may span now (the plane, split by the laser links that connect
+        its satellites); the scheduler places new gangs within one set from the next pass."""
+        self.scheduler.set_groups(group)
+        self.topology = self.scheduler.topology
+        self._dirty = True
+
     def deliver_results(self, reachable_before: np.ndarray, reachable_now: np.ndarray, t0_s: float, t1_s: float) -> int:
         """Inference results waiting on board reach the ground over [t0_s, t1_s]: a result finished in the
         step on a satellite with a route at both ends of it arrives when it finished; one whose satellite

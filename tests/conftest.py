@@ -51,6 +51,14 @@ telemetry = "ideal"
 """Append to a mission without a [network] table: the console sees every satellite's telemetry current
 (tests of alarm handling whose small fleets never pass over a station)."""
 
+IDEAL_NETWORK = """
+[network]
+telemetry = "ideal"
+gang_interconnect = "ideal"
+"""
+"""Also lets gangs span any satellites of a plane: SMALL_MISSION's three satellites a plane are too far
+apart for laser links, and the compute tests are about GPUs and jobs, not the network."""
+
 
 @pytest.fixture
 def write_mission(tmp_path: Path):

@@ -32,7 +32,7 @@ from engine.gpu_health import GpuHealthState
 from engine.jobs import JobState
 from engine.power import ShedLevel
 from engine.workload import LOSS_CAUSES
-from tests.conftest import IDEAL_TELEMETRY, SMALL_MISSION
+from tests.conftest import IDEAL_NETWORK, SMALL_MISSION
 
 ACCOUNTING_RTOL = 1e-9
 """GPU-second bookkeeping closes to float rounding."""
@@ -88,7 +88,7 @@ random_failure_per_year = 20.0
 def simulation(write_mission, extra: str = JOBS, seed: int | None = None, name: str = "m.toml") -> Simulation:
     """The small fleet with `extra`; ideal telemetry, so operator commands act at once (this fleet never
     passes over its one station, and on-board commands would wait for a contact: see test_network)."""
-    return Simulation(load_mission(write_mission(SMALL_MISSION + extra + IDEAL_TELEMETRY, name)), seed=seed)
+    return Simulation(load_mission(write_mission(SMALL_MISSION + extra + IDEAL_NETWORK, name)), seed=seed)
 
 
 def job_state(sim: Simulation, job_id: str) -> str:

@@ -18,7 +18,7 @@ from console.widgets.job_table import JOB_FILTERS, JobTable, cancel_consequence,
 from engine import Simulation, load_mission
 from engine.commands import CancelJob, DrainSatellite, HoldJob, ReleaseJob, RequeueJob, SetGpuPowerCap, SetJobPriority
 from engine.gpu_health import GpuHealthState
-from tests.conftest import IDEAL_TELEMETRY, SMALL_MISSION
+from tests.conftest import IDEAL_NETWORK, SMALL_MISSION
 
 JOBS = """
 [[scheduler.partition]]
@@ -54,7 +54,7 @@ PANE_WIDTHS = (40, 65)
 
 def job_mission(gpus: int = 4) -> str:
     """The small fleet running JOBS, with ideal telemetry (it never passes over its one station)."""
-    return SMALL_MISSION.replace("gpus = 4\n", f"gpus = {gpus}\n") + JOBS + IDEAL_TELEMETRY
+    return SMALL_MISSION.replace("gpus = 4\n", f"gpus = {gpus}\n") + JOBS + IDEAL_NETWORK
 
 
 def simulation(write_mission, text: str, until_s: float) -> Simulation:

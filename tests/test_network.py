@@ -441,3 +441,64 @@ def test_inference_results_count_when_they_reach_the_ground(write_mission):
     assert network["inference_finished"] + network["inference_results_waiting"] == ideal["inference_finished"]
     assert ideal["inference_results_waiting"] == 0 and ideal["inference_slo_attainment"] > 0.9
     assert network["inference_slo_attainment"] < ideal["inference_slo_attainment"] - 0.2
+
+
+GANG = """
+[[job]]
+id = "GANG"
+gpus = 8
+duration = "10h"
+checkpoint_interval = "none"
+"""
+"""Eight GPUs on DENSE's two-GPU satellites: a gang across four satellites."""
+
+
+def test_gangs_go_only_on_satellites_joined_by_laser_links_and_stall_without_them(write_mission):
+    sim = dense(write_mission, GANG, "gang.toml")
+    sim.run_until(600.0)
+    view = next(v for v in sim.job_views() if v.id == "GANG")
+    assert view.state == "RUNNING" and len(view.satellites) == 4
+    groups = sim.comms.gang_groups(sim._planes)
+    assert len({int(groups[s]) for s in view.satellites}) == 1  # one linked set
+    running_progress = view.progress
+    sim.run_until(1200.0)
+    view = next(v for v in sim.job_views() if v.id == "GANG")
+    assert view.progress > running_progress
+
+    # Cut every laser link of one of its satellites: the gang stalls, then runs again when they return.
+    isolated = view.satellites[1]
+    links = sim.comms.links
+    rows = np.flatnonzero((links.a == isolated) | (links.b == isolated))
+    pairs = [(sim.satellite_ids[links.a[r]], sim.satellite_ids[links.b[r]]) for r in rows]
+    for a, b in pairs:
+        if links.state[links.index_of(sim.satellite_ids.index(a), sim.satellite_ids.index(b))] != LinkState.DISABLED:
+            sim.apply(DisableLink(a, b))
+    sim.step()
+    stalled = next(v for v in sim.job_views() if v.id == "GANG")
+    assert stalled.state == "RUNNING" and isolated in stalled.satellites  # it keeps its GPUs, waiting
+    sim.run_until(sim.time_s + 600.0)
+    later = next(v for v in sim.job_views() if v.id == "GANG")
+    assert later.progress == pytest.approx(stalled.progress, abs=1e-12)
+    for a, b in pairs:
+        sim.apply(EnableLink(a, b))
+    sim.run_until(sim.time_s + 1800.0)
+    resumed = next(v for v in sim.job_views() if v.id == "GANG")
+    assert resumed.progress > stalled.progress
+
+
+def test_without_links_a_gang_across_satellites_waits_and_single_satellite_jobs_run(write_mission):
+    jobs = """
+[[job]]
+id = "WIDE"
+gpus = 8
+duration = "1h"
+
+[[job]]
+id = "NARROW"
+gpus = 4
+duration = "1h"
+"""
+    sim = Simulation(load_mission(write_mission(SMALL_MISSION + jobs, "sparse-gang.toml")))  # 3 a plane: no laser links
+    sim.run_until(1800.0)
+    states = {v.id: v.state for v in sim.job_views()}
+    assert states == {"WIDE": "PENDING", "NARROW": "RUNNING"}

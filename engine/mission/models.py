@@ -566,6 +566,13 @@ class Network(_Strict):
     handover_hysteresis_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
     """longest_visibility: ... only to one that stays in view this much longer."""
     telemetry: TelemetryMode = TelemetryMode.NETWORK
+    gang_interconnect: Literal["laser", "ideal"] = "laser"
+    """laser: a job's GPUs on several satellites talk over laser links, so gangs go only on satellites of a
+    plane joined by links carrying traffic, stall while those links are down and slow with their rate;
+    ideal: any satellites of a plane can host one gang (no network effect on jobs)."""
+    training_comm_fraction: Annotated[float, Field(ge=0, le=10)] = 0.1
+    """Share of a multi-satellite training step spent exchanging gradients at the full laser rate; a
+    slower link at the gang's satellites stretches it in proportion."""
     link: list[ExplicitLink] = []
     station_outage: list[StationOutage] = []
 
