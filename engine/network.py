@@ -33,6 +33,7 @@ from engine.isl_topology import (
     nearest_links,
     plus_grid,
 )
+from engine.compute_setup import orbital_planes
 from engine.mission.models import IslTopology, Network
 from engine.mission.spec import MissionSpec
 from engine.routing import LIGHT_SPEED_KM_S, Routes, route_to_ground
@@ -82,6 +83,8 @@ class NetworkModel:
         self.topology = config.topology if config.terminals > 0 else IslTopology.NONE
         self.terminals = config.terminals
         self._dynamic = self.topology in (IslTopology.N_NEAREST, IslTopology.FORMATION_MESH)
+        self._plane = orbital_planes(spec.satellites)
+        """Orbital plane of each satellite (a nearest-neighbour link between planes is cross-plane)."""
         altitudes = np.array([_mean_altitude_km(s.tle) for s in spec.satellites])
         self._line_of_sight_km = max_isl_range_km(altitudes, altitudes) if self.n else np.empty(0)
         range_km = self._line_of_sight_km.copy()
@@ -137,7 +140,8 @@ class NetworkModel:
         eligible = powered & (free > 0)
         fresh = nearest_links(positions_km, free, self._range_km, eligible)
         new = ~np.isin(fresh.a * self.n + fresh.b, links.a[busy] * self.n + links.b[busy])
-        links.merge(fresh.a[new], fresh.b[new], fresh.cross_plane[new])
+        a, b = fresh.a[new], fresh.b[new]
+        links.merge(a, b, self._plane[a] != self._plane[b])  # the latitude cut-off is for links between planes
 
     # ----------------------------------------------------------------------------------------- steps
 
@@ -221,13 +225,17 @@ class NetworkModel:
     # -------------------------------------------------------------------------------------- queries
 
     def gang_groups(self, plane: np.ndarray) -> np.ndarray:
-        """(N,) label of the set of satellites a gang may span: same plane and joined by laser links
-        carrying traffic (through any satellites)."""
+        """(N,) label of the set of satellites a gang may span: the same plane and joined by laser links
+        carrying traffic within the plane (through any of its satellites). A set is labelled by its lowest
+        satellite index, so labels change only when the sets do (not when links elsewhere come and go)."""
+        plane = np.asarray(plane)
         links = self.links
-        up = links.carrying()
-        graph = csr_matrix((np.ones(int(up.sum())), (links.a[up], links.b[up])), shape=(self.n, self.n))
-        _, component = connected_components(graph, directed=False)
-        return np.asarray(plane, dtype=np.int64) * max(self.n, 1) + component
+        inside = links.carrying() & (plane[links.a] == plane[links.b])
+        graph = csr_matrix((np.ones(int(inside.sum())), (links.a[inside], links.b[inside])), shape=(self.n, self.n))
+        count, component = connected_components(graph, directed=False)
+        lowest = np.full(count, self.n, dtype=np.int64)
+        np.minimum.at(lowest, component, np.arange(self.n))
+        return lowest[component]
 
     def gang_speed_factor(self, gpu_job: np.ndarray, group: np.ndarray) -> np.ndarray:
         """(N, G) speed factor from the network for every GPU: a job on several satellites stalls (0) when

@@ -502,3 +502,47 @@ duration = "1h"
     sim.run_until(1800.0)
     states = {v.id: v.state for v in sim.job_views()}
     assert states == {"WIDE": "PENDING", "NARROW": "RUNNING"}
+
+
+def formation_mission() -> str:
+    """Three satellites about a kilometre apart on one orbit and one 60° behind, as explicit TLEs."""
+    from datetime import datetime, timezone
+
+    from engine.constellation import OrbitElements, tle_from_elements
+
+    epoch = datetime(2026, 3, 21, tzinfo=timezone.utc)
+    entries = []
+    for k, (name, anomaly) in enumerate((("F-1", 0.0), ("F-2", 0.01), ("F-3", 0.02), ("FAR", 60.0))):
+        line1, line2 = tle_from_elements(OrbitElements(650.0, 97.9, 100.0, 0.0001, 90.0, anomaly), epoch, 40000 + k)
+        entries.append(f'[[satellite]]\nname = "{name}"\ntle = ["{line1}", "{line2}"]\n')
+    return """
+[mission]
+id = "formation"
+title = "A tight compute formation"
+epoch = "2026-03-21T00:00:00Z"
+duration = "1h"
+step = "10s"
+
+[[ground_station]]
+id = "svalbard"
+lat_deg = 78.23
+lon_deg = 15.39
+
+""" + "\n".join(entries)
+
+
+@pytest.mark.parametrize("network, expected", [
+    ('[network]\ntopology = "formation_mesh"\nformation_radius_km = 10\n', {("F-1", "F-2"), ("F-1", "F-3"), ("F-2", "F-3")}),
+    ('[network]\ntopology = "explicit"\n[[network.link]]\na = "F-1"\nb = "FAR"\n', set()),
+    ('[network]\ntopology = "explicit"\n[[network.link]]\na = "F-1"\nb = "F-3"\n', {("F-1", "F-3")}),
+])
+def test_formation_mesh_and_explicit_links_in_a_run(write_mission, network, expected):
+    """0.01° of anomaly apart (about 1.2 km) the formation mesh links the close three and not the far one
+    (60° behind: beyond its 10 km radius); an explicit pair links only if it can close (the Earth hides
+    FAR from F-1, not F-3)."""
+    sim = Simulation(load_mission(write_mission(formation_mission() + network, "formation.toml")))
+    sim.run_until(300.0)
+    snap = sim.snapshot()
+    carrying = (snap.link_state == LinkState.UP) | (snap.link_state == LinkState.DEGRADED)
+    pairs = {(snap.satellite_ids[a], snap.satellite_ids[b]) for a, b in zip(snap.link_a[carrying], snap.link_b[carrying])}
+    assert pairs == expected
