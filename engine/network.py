@@ -115,6 +115,8 @@ class NetworkModel:
         self.operator_down = np.zeros(len(stations), dtype=bool)
         """Stations the operator (or a fault) has taken off the air, on top of the timeline's outages."""
         self.routes: Routes = route_to_ground(self.n, [], [], [], [], [], [])
+        self._groups_key: tuple[bytes, bytes] | None = None
+        self._groups = np.arange(self.n)
         self._routed_at_s = -np.inf
         self._routed_versions = (-1, -1)
         self.ground_latency_s = np.full(self.n, np.inf)
@@ -231,45 +233,46 @@ class NetworkModel:
         plane = np.asarray(plane)
         links = self.links
         inside = links.carrying() & (plane[links.a] == plane[links.b])
+        key = (links.a[inside].tobytes(), links.b[inside].tobytes())
+        if self._groups_key == key:  # only links between planes changed: the same sets
+            return self._groups
         graph = csr_matrix((np.ones(int(inside.sum())), (links.a[inside], links.b[inside])), shape=(self.n, self.n))
         count, component = connected_components(graph, directed=False)
         lowest = np.full(count, self.n, dtype=np.int64)
         np.minimum.at(lowest, component, np.arange(self.n))
-        return lowest[component]
+        self._groups_key, self._groups = key, lowest[component]
+        return self._groups
 
-    def gang_speed_factor(self, gpu_job: np.ndarray, group: np.ndarray) -> np.ndarray:
-        """(N, G) speed factor from the network for every GPU: a job on several satellites stalls (0) when
-        they are not all in one `group`, and otherwise slows with the slowest link carrying traffic at its
-        satellites: 1 / (1 + f·(R_full / R_min - 1)), f = ``training_comm_fraction``. GPUs of
-        single-satellite jobs, and idle GPUs, get 1."""
-        factor = np.ones(gpu_job.shape)
-        busy_sat, busy_gpu = np.nonzero(gpu_job >= 0)
-        if not len(busy_sat):
+    def gang_speed_factor(self, running: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int],
+                          group: np.ndarray) -> np.ndarray:
+        """(N, G) speed factor from the network for every GPU, from the workload's ``running_gpus()``: a job
+        on several satellites stalls (0) when they are not all in one `group`, and otherwise slows with the
+        slowest link carrying traffic at its satellites: 1 / (1 + f·(R_full / R_min - 1)),
+        f = ``training_comm_fraction``. GPUs of single-satellite jobs, and idle GPUs, get 1."""
+        factor = np.ones(shape)
+        index, flat, starts = running
+        if not index.size:
             return factor
-        jobs = gpu_job[busy_sat, busy_gpu]
-        count = int(jobs.max()) + 1
-        first = np.full(count, self.n, dtype=np.int64)
-        last = np.full(count, -1, dtype=np.int64)
-        np.minimum.at(first, jobs, busy_sat)
-        np.maximum.at(last, jobs, busy_sat)
-        spanning = last > first
+        sats = flat // shape[1]
+        spanning = np.maximum.reduceat(sats, starts) > np.minimum.reduceat(sats, starts)
         if not spanning.any():
             return factor
-        low = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
-        high = np.full(count, -1, dtype=np.int64)
-        np.minimum.at(low, jobs, group[busy_sat])
-        np.maximum.at(high, jobs, group[busy_sat])
+        groups = np.asarray(group)[sats]
+        split = np.maximum.reduceat(groups, starts) > np.minimum.reduceat(groups, starts)
         links = self.links
         up = links.carrying()
-        slowest_at = np.full(self.n, np.inf)
-        np.minimum.at(slowest_at, links.a[up], links.rate_gbps[up])
-        np.minimum.at(slowest_at, links.b[up], links.rate_gbps[up])
-        slowest = np.full(count, np.inf)
-        np.minimum.at(slowest, jobs, slowest_at[busy_sat])
         full = links.params.rate_gbps
-        slowdown = 1.0 / (1.0 + self.config.training_comm_fraction * (full / np.minimum(slowest, full) - 1.0))
-        job_factor = np.where(spanning, np.where(high > low, 0.0, slowdown), 1.0)
-        factor[busy_sat, busy_gpu] = job_factor[jobs]
+        slowdown = np.ones(len(index))
+        slow_links = up & (links.rate_gbps < full)
+        if slow_links.any():  # links run at full rate up to the reference range: usually none are slower
+            slowest_at = np.full(self.n, full)
+            np.minimum.at(slowest_at, links.a[slow_links], links.rate_gbps[slow_links])
+            np.minimum.at(slowest_at, links.b[slow_links], links.rate_gbps[slow_links])
+            slowest = np.minimum.reduceat(slowest_at[sats], starts)
+            slowdown = 1.0 / (1.0 + self.config.training_comm_fraction * (full / slowest - 1.0))
+        job_factor = np.where(spanning, np.where(split, 0.0, slowdown), 1.0)
+        sizes = np.diff(np.append(starts, len(flat)))
+        factor.reshape(-1)[flat] = np.repeat(job_factor, sizes)
         return factor
 
     def terminal_power_w(self) -> np.ndarray:

@@ -279,7 +279,8 @@ class Simulation:
             paused = work_level >= ShedLevel.PAUSED
             job_speed = demand.speed * flows.gpu_supply_fraction[:, None]
             if self._gang_links:
-                job_speed = job_speed * self.comms.gang_speed_factor(self.workload.gpu_job, self._groups)
+                job_speed = job_speed * self.comms.gang_speed_factor(self.workload.running_gpus(), job_speed.shape,
+                                                                     self._groups)
             if paused.any():
                 job_speed = np.where(paused[:, None], 0.0, job_speed)
             job_transitions = self.workload.finish_step(dt, job_speed, gpu_power).transitions

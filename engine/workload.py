@@ -827,6 +827,11 @@ class Workload:
 
     # ----------------------------------------------------------------------------------------- progress
 
+    def running_gpus(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Jobs on GPUs now: (job indices, their flat GPU indices concatenated, each job's segment start);
+        read-only, cached until a job starts or leaves its GPUs."""
+        return self._active_arrays()
+
     def _active_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Active job indices (in start order), their GPUs concatenated, and each job's segment start."""
         if self._active_cache is None:

@@ -546,3 +546,24 @@ def test_formation_mesh_and_explicit_links_in_a_run(write_mission, network, expe
     carrying = (snap.link_state == LinkState.UP) | (snap.link_state == LinkState.DEGRADED)
     pairs = {(snap.satellite_ids[a], snap.satellite_ids[b]) for a, b in zip(snap.link_a[carrying], snap.link_b[carrying])}
     assert pairs == expected
+
+
+def test_gang_speed_factor_stalls_split_gangs_and_slows_with_the_slowest_link(write_mission):
+    sim = dense(write_mission, "", "factor.toml")
+    comms, g = sim.comms, sim.hw.gpu_present.shape[1]
+    links = comms.links
+    row = int(np.flatnonzero(links.carrying() & ~links.cross_plane)[0])
+    a, b = int(links.a[row]), int(links.b[row])
+    links.rate_gbps[row] = 25.0  # as if this link were at twice the reference range
+    far = max(a, b) + 1
+    group = np.zeros(comms.n, dtype=np.int64)
+    group[far + 1:] = 1  # as if the satellites after `far` were cut off from the rest
+    # job 0 on a and b (over the slow link), job 1 on `far` alone, job 2 on a and far + 1 (split apart)
+    flat = np.array([a * g, b * g, far * g, far * g + 1, a * g + 1, (far + 1) * g], dtype=np.int64)
+    running = (np.array([0, 1, 2]), flat, np.array([0, 2, 4]))
+    factor = comms.gang_speed_factor(running, sim.hw.gpu_present.shape, group)
+    slowed = 1.0 / (1.0 + 0.1 * (100.0 / 25.0 - 1.0))  # f = training_comm_fraction = 0.1
+    assert factor[a, 0] == pytest.approx(slowed) and factor[b, 0] == pytest.approx(slowed)
+    assert factor[far, 0] == 1.0 and factor[far, 1] == 1.0
+    assert factor[a, 1] == 0.0 and factor[far + 1, 0] == 0.0
+    assert factor.sum() == pytest.approx(factor.size - 2 * (1.0 - slowed) - 2.0)  # nothing else changed
