@@ -184,3 +184,26 @@ async def test_a_command_to_a_satellite_out_of_contact_is_shown_queued(write_mis
         assert [p.description for p in app.driver.pending_commands()] == [f"cap {sat} GPUs at 450 W"]
         assert "1 command until contact" in app.query_one(NetworkPane).text
         assert any("queued, no route" in line for line in log_lines(app))
+
+
+async def test_stale_rows_are_drawn_in_italics(write_mission):
+    app = MissionControlApp(load_mission(write_mission(SPARSE_NO_LINKS, "sparse.toml")), tick_hz=None)
+    app.driver.sim.run_until(2 * 3600.0)
+    async with app.run_test(size=WIDE) as pilot:
+        app.refresh_now()
+        await pilot.pause()
+        table = app.query_one(FleetTable)
+        ground = app.driver.sim.snapshot(view="ground")
+        stale = int(np.flatnonzero(ground.telemetry_age_s > 600)[0])
+        assert table._row_style(stale, False).italic
+
+
+async def test_rows_are_upright_with_ideal_telemetry(write_mission):
+    text = SPARSE_NO_LINKS.replace('topology = "none"', 'topology = "none"\ntelemetry = "ideal"')
+    app = MissionControlApp(load_mission(write_mission(text, "ideal.toml")), tick_hz=None)
+    app.driver.sim.run_until(2 * 3600.0)
+    async with app.run_test(size=WIDE) as pilot:
+        app.refresh_now()
+        await pilot.pause()
+        table = app.query_one(FleetTable)
+        assert not any(table._row_style(i, False).italic for i in range(len(app.driver.sim.satellite_ids)))

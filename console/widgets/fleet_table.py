@@ -24,6 +24,8 @@ from console.widgets.job_pane import format_age
 from engine import FleetSnapshot
 
 SHED_NAMES = ("", "CAP", "PAUSE", "SAFE")
+STALE_AFTER_S = 60.0
+"""A row whose telemetry is older than this is drawn in italics (the link column says how old)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class FleetTable(ScrollView, can_focus=True):
         "fleet-table--yellow",
         "fleet-table--red",
         "fleet-table--eclipse",
+        "fleet-table--stale",
     }
 
     DEFAULT_CSS = """
@@ -77,6 +80,7 @@ class FleetTable(ScrollView, can_focus=True):
     FleetTable > .fleet-table--yellow { color: $warning; }
     FleetTable > .fleet-table--red { color: $error; text-style: bold; }
     FleetTable > .fleet-table--eclipse { color: $text-muted; }
+    FleetTable > .fleet-table--stale { text-style: italic; }
     """
 
     BINDINGS = [
@@ -108,7 +112,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._gpus_ok = np.empty(0, dtype=np.int64)
         self._styles: dict[str, Style] | None = None
         self._frame: tuple[int, int, int, int] | None = None
-        self._row_styles: dict[tuple[bool, int, bool], Style] = {}
+        self._row_styles: dict[tuple[bool, int, bool, bool], Style] = {}
         self._ranked_ids: tuple[str, ...] | None = None
         self._ranks = np.empty(0, dtype=np.intp)
         self._strips = StripCache()
@@ -287,14 +291,17 @@ class FleetTable(ScrollView, can_focus=True):
     def _row_style(self, index: int, is_cursor: bool) -> Style:
         snap = self._snapshot
         assert snap is not None
-        key = (bool(snap.sunlit[index]), min(int(snap.alarm_level[index]), 2), is_cursor)
+        stale = not snap.ideal_telemetry and float(snap.telemetry_age_s[index]) > STALE_AFTER_S
+        key = (bool(snap.sunlit[index]), min(int(snap.alarm_level[index]), 2), is_cursor, stale)
         cache = self._row_styles
         if key in cache:
             return cache[key]
-        sunlit, level, _ = key
+        sunlit, level, _, _ = key
         style = self._style("base")
         if not sunlit:
             style += self._style("fleet-table--eclipse")
+        if stale:
+            style += self._style("fleet-table--stale")
         if level == 1:
             style += self._style("fleet-table--yellow")
         elif level >= 2:
