@@ -69,3 +69,12 @@ def format_clock(seconds: float) -> str:
     minutes, secs = divmod(remaining, 60)
     prefix = f"{days}d+" if days else ""
     return f"{sign}{prefix}{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def format_delay(seconds: float) -> str:
+    """A delay for event messages: '45 s', '12 min', '3.2 h'."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

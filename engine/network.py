@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 from sgp4.api import SatrecArray
 
 from engine.ground import GroundNetwork
@@ -37,8 +39,6 @@ from engine.compute_setup import orbital_planes
 from engine.mission.models import IslTopology, Network
 from engine.mission.spec import MissionSpec
 from engine.routing import LIGHT_SPEED_KM_S, Routes, route_to_ground
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 __all__ = ["NetworkModel", "NetworkStep", "network_params"]
 

@@ -49,6 +49,7 @@ from engine.commands import (
 )
 from engine.compute_setup import SolarParticleSchedule, build_gpu_health, build_workload, has_workload, orbital_planes
 from engine.constants import KELVIN, SECONDS_PER_YEAR
+from engine.durations import format_delay
 from engine.ephemeris import MissionClock, SunEphemeris
 from engine.events import Event, EventKind, Severity
 from engine.fleet import FleetHardware
@@ -113,15 +114,6 @@ _LINK_EVENTS = {
     LinkState.DISABLED: (EventKind.LINK_DISABLED, Severity.INFO),
 }
 """Event kind of a laser-link transition by target state (an operator's enable is LINK_ENABLED, see apply)."""
-
-
-def format_delay(seconds: float) -> str:
-    """'45 s', '12 min', '3.2 h' (for event messages)."""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 class EngineStateError(RuntimeError):
@@ -315,8 +307,6 @@ class Simulation:
         self._evaluate_alarms(new_time)
         if not self.ideal_telemetry:
             self.downlink.receive(self.comms.routes.reachable, self._telemetry_now())
-        self.time_s = new_time  # commands delivered now are stamped with the step's end
-        self._deliver_pending()
         self.statistics.accumulate(
             dt,
             sunlit_now,
@@ -334,6 +324,7 @@ class Simulation:
         self._check_finite(new_time)
         self.time_s = new_time
         self.step_index += 1
+        self._deliver_pending()  # queued commands reach satellites with a route now, stamped with the step's end
         if self.telemetry_history.due(new_time):
             self._record_history(new_time)
 
