@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 from sgp4.api import WGS72, Satrec
 
+from engine.checkpoint_paths import CheckpointPaths
 from engine.constants import SECONDS_PER_DAY, SECONDS_PER_YEAR
 from engine.ephemeris import MissionClock
 from engine.gpu_health import (
@@ -209,7 +210,7 @@ def job_killing_mtbf_h(params: GpuHealthParams) -> float:
 
 def build_workload(
     spec: MissionSpec, plane: np.ndarray, present: np.ndarray, rng: np.random.Generator, satellite_ids: Sequence[str],
-    health_params: GpuHealthParams | None = None,
+    health_params: GpuHealthParams | None = None, checkpoint_paths: CheckpointPaths | None = None,
 ) -> Workload:
     """The workload of the mission's jobs, generators, partitions and scheduler settings. Without a
     ``gpu_mtbf_h`` the checkpoint intervals use the MTBF implied by ``health_params`` (the GPU fault model)."""
@@ -230,7 +231,7 @@ def build_workload(
             duration_s=job.duration, name=job.name, submit_s=job.submit, priority=job.priority,
             walltime_s=job.walltime, checkpoint_interval_s=_interval(job.checkpoint_interval),
             checkpoint_size_gb=job.checkpoint_size_gb, checkpoint_bandwidth_gbps=job.checkpoint_bandwidth_gbps,
-            startup_s=job.startup, latency_target_s=_ms_to_s(job.latency_target_ms), max_retries=job.max_retries,
+            checkpoint_target=job.checkpoint_target, startup_s=job.startup, latency_target_s=_ms_to_s(job.latency_target_ms), max_retries=job.max_retries,
             max_restarts=job.max_restarts, hold=job.hold,
         )
         for job in spec.jobs
@@ -242,7 +243,8 @@ def build_workload(
             duration_sigma=g.duration_sigma, start_s=g.start, stop_s=g.stop, max_jobs=g.max_jobs,
             priority=g.priority, walltime_s=g.walltime, latency_target_s=_ms_to_s(g.latency_target_ms),
             checkpoint_interval_s=_interval(g.checkpoint_interval), checkpoint_size_gb=g.checkpoint_size_gb,
-            checkpoint_bandwidth_gbps=g.checkpoint_bandwidth_gbps, startup_s=g.startup, max_retries=g.max_retries,
+            checkpoint_bandwidth_gbps=g.checkpoint_bandwidth_gbps, checkpoint_target=g.checkpoint_target,
+            startup_s=g.startup, max_retries=g.max_retries,
             app_failure_rate_per_h=g.app_failure_rate_per_h,
         )
         for g in spec.workload.generator
@@ -253,7 +255,7 @@ def build_workload(
     )
     return Workload(
         jobs, generators, partitions, plane, present, rng, scheduler=config, gpu_mtbf_h=mtbf_h,
-        satellite_names=satellite_ids,
+        satellite_names=satellite_ids, checkpoint_paths=checkpoint_paths,
     )
 
 

@@ -31,6 +31,20 @@ from enum import Enum
 import numpy as np
 
 
+class CheckpointTarget(str, Enum):
+    """Where a job writes its checkpoints (network-and-jobs.md §4.5).
+
+    LOCAL: its own satellites' storage, at ``checkpoint_bandwidth_gbps`` (lost with the satellite);
+    PEER: a neighbour over the fastest laser link carrying traffic at each of its satellites (each writes
+    its share; waits while a satellite has no such link; a copy that survives the job's satellites);
+    GROUND: down the route to the ground at the station's downlink rate (waits for contact; never lost).
+    """
+
+    LOCAL = "local"
+    PEER = "peer"
+    GROUND = "ground"
+
+
 class JobState(str, Enum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
@@ -149,6 +163,9 @@ class JobSpec:
     checkpoint_bandwidth_gbps: float = 100.0
     checkpoint_write_s: float | None = None
     """Checkpoint write time δ; default size·8/bandwidth. Zero means the job does not checkpoint."""
+    checkpoint_target: CheckpointTarget | str = CheckpointTarget.LOCAL
+    """Where checkpoints go; for 'peer' and 'ground' the write time follows the link rate at the time
+    (δ above sets only the interval)."""
     startup_s: float = 0.0
     """Configure/staging time at each (re)start; restoring a checkpoint adds its read time (= δ)."""
     latency_target_s: float | None = None
@@ -166,6 +183,7 @@ class JobSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", JobKind(self.kind))
+        object.__setattr__(self, "checkpoint_target", CheckpointTarget(self.checkpoint_target))
         if not self.id:
             raise ValueError("a job needs an id")
         if not self.name:
@@ -243,12 +261,14 @@ class GeneratorSpec:
     checkpoint_interval_s: float | str | None = "auto"
     checkpoint_size_gb: float = 0.0
     checkpoint_bandwidth_gbps: float = 100.0
+    checkpoint_target: CheckpointTarget | str = CheckpointTarget.LOCAL
     startup_s: float = 0.0
     max_retries: int = 3
     app_failure_rate_per_h: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", JobKind(self.kind))
+        object.__setattr__(self, "checkpoint_target", CheckpointTarget(self.checkpoint_target))
         choices = (self.gpus,) if isinstance(self.gpus, int) else tuple(self.gpus)
         if not choices or any(int(g) != g or g < 1 for g in choices):
             raise ValueError(f"generator {self.name}: gpus must be positive integers")
@@ -275,8 +295,8 @@ class GeneratorSpec:
             id=job_id, kind=self.kind, partition=self.partition, gpus=gpus, duration_s=max(duration, 1e-3),
             name=f"{self.name}", submit_s=submit_s, priority=self.priority, walltime_s=self.walltime_s,
             checkpoint_interval_s=self.checkpoint_interval_s, checkpoint_size_gb=self.checkpoint_size_gb,
-            checkpoint_bandwidth_gbps=self.checkpoint_bandwidth_gbps, startup_s=self.startup_s,
-            latency_target_s=self.latency_target_s, max_retries=self.max_retries,
+            checkpoint_bandwidth_gbps=self.checkpoint_bandwidth_gbps, checkpoint_target=self.checkpoint_target,
+            startup_s=self.startup_s, latency_target_s=self.latency_target_s, max_retries=self.max_retries,
             app_failure_rate_per_h=self.app_failure_rate_per_h,
         )
 
@@ -357,6 +377,13 @@ class JobView:
     """Fraction of its work saved in its last completed checkpoint (what a fault rolls it back to)."""
     checkpoint_age_s: float | None
     """Since its last completed checkpoint; None if it has none."""
+    checkpoint_target: str
+    """'local', 'peer' or 'ground' (:class:`CheckpointTarget`)."""
+    checkpoint_holders: tuple[int, ...]
+    """Satellites holding its last checkpoint (its own for 'local', the neighbours for 'peer'; empty on
+    the ground or without a checkpoint)."""
+    checkpoint_blocked: str
+    """Why a due checkpoint is waiting (no laser link, no contact), or ''."""
     wait_s: float
     """Queue wait before its first start (so far, if it has not started)."""
     restarts: int
@@ -377,6 +404,7 @@ class Job:
         "index", "spec", "partition", "_state", "reason", "held", "priority_override", "submit_s",
         "first_start_s", "start_s", "end_s", "restarts", "retries_used", "preemptions", "node_failures",
         "gpus_flat", "suspended_gpus", "checkpoint_time_s", "exit_reason", "last_satellites",
+        "checkpoint_holders", "pending_holders", "checkpoint_blocked",
     )
 
     def __init__(self, index: int, spec: JobSpec, partition: PartitionSpec, submit_s: float):
@@ -403,6 +431,12 @@ class Job:
         """Flat GPU indices it must resume on while SUSPENDED."""
         self.checkpoint_time_s: float | None = None
         """When its last checkpoint was completed."""
+        self.checkpoint_holders: np.ndarray | None = None
+        """Satellites holding the last completed checkpoint (empty: on the ground; None: no checkpoint)."""
+        self.pending_holders: np.ndarray | None = None
+        """Where the checkpoint being written goes."""
+        self.checkpoint_blocked = ""
+        """Why the checkpoint that is due cannot start (its target is out of reach), or ''."""
         self.exit_reason = ""
         """Why it is leaving its GPUs after the current checkpoint (preemption, drain), if it is."""
 

@@ -47,6 +47,7 @@ from engine.commands import (
     UndrainSatellite,
     UnshelveAlarm,
 )
+from engine.checkpoint_paths import NetworkCheckpointPaths
 from engine.compute_setup import SolarParticleSchedule, build_gpu_health, build_workload, has_workload, orbital_planes
 from engine.constants import KELVIN, SECONDS_PER_YEAR
 from engine.durations import format_delay
@@ -187,7 +188,8 @@ class Simulation:
         self.workload: Workload | None = None
         if has_workload(spec):
             self.workload = build_workload(spec, orbital_planes(spec.satellites), self.hw.gpu_present, workload_rng,
-                                           self.satellite_ids, self.health.params)
+                                           self.satellite_ids, self.health.params,
+                                           NetworkCheckpointPaths(self.comms, self.satellite_ids))
         self._job_utilization = spec.workload.job_utilization
         if self.workload is not None:
             self.workload.results_need_route = not self.ideal_telemetry

@@ -41,8 +41,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.checkpoint_paths import CheckpointPaths
 from engine.jobs import (
     ON_GPUS,
+    CheckpointTarget,
     GeneratorSpec,
     Job,
     JobKind,
@@ -69,6 +71,9 @@ EXIT_NONE, EXIT_PREEMPT, EXIT_MIGRATE = 0, 1, 2
 LOSS_CAUSES = ("rollback", "checkpoint", "restart", "throttling", "abandoned")
 _EPS = 1e-9
 _MAX_ROUNDS = 64
+CHECKPOINT_RETRY_S = 60.0
+"""A checkpoint whose target is out of reach (no laser link, no route to the ground) is tried again after
+this much run time (or its interval, if shorter)."""
 JOULES_PER_KWH = 3.6e6
 _LASTING_STATES = (JobState.PENDING, JobState.RUNNING, JobState.CHECKPOINTING, JobState.SUSPENDED, JobState.COMPLETED,
                    JobState.FAILED, JobState.CANCELLED, JobState.TIMEOUT)
@@ -155,6 +160,7 @@ class Workload:
         scheduler: SchedulerConfig | None = None,
         gpu_mtbf_h: float = 50_000.0,
         satellite_names: Sequence[str] | None = None,
+        checkpoint_paths: CheckpointPaths | None = None,
     ):
         present = np.array(gpu_present, dtype=bool)
         present.setflags(write=False)
@@ -176,7 +182,11 @@ class Workload:
         self.gpu_mtbf_s = float(gpu_mtbf_h) * 3600.0
         largest = int(self.topology.plane_capacity.max()) if self.topology.n_planes else 0
 
-        def check(what: str, partition: str, gpus: Sequence[int]) -> None:
+        self._paths = checkpoint_paths
+
+        def check(what: str, partition: str, gpus: Sequence[int], target: CheckpointTarget = CheckpointTarget.LOCAL) -> None:
+            if target != CheckpointTarget.LOCAL and checkpoint_paths is None:
+                raise ValueError(f"{what}: checkpoints to {target.value!r} need a network (checkpoint_paths)")
             if partition not in self.partitions:
                 raise ValueError(f"{what}: unknown partition {partition!r} (defined: {', '.join(self.partitions)})")
             if max(gpus) > largest:
@@ -184,12 +194,12 @@ class Workload:
 
         ids: set[str] = set()
         for spec in jobs:
-            check(f"job {spec.id}", spec.partition, (spec.gpus,))
+            check(f"job {spec.id}", spec.partition, (spec.gpus,), spec.checkpoint_target)
             if spec.id in ids:
                 raise ValueError(f"job id {spec.id!r} is used twice")
             ids.add(spec.id)
         for gen in generators:
-            check(f"generator {gen.name}", gen.partition, gen.gpus)  # type: ignore[arg-type]
+            check(f"generator {gen.name}", gen.partition, gen.gpus, gen.checkpoint_target)  # type: ignore[arg-type]
         self._used_ids = ids
         self._serial = 0
         self._listed = sorted(jobs, key=lambda s: s.submit_s)
@@ -239,8 +249,10 @@ class Workload:
         """Set by a simulation whose telemetry travels over the network: inference results count as
         delivered only once their satellite has a route to the ground (see ``deliver_results``)."""
         self._undelivered: list[tuple[int, np.ndarray, float]] = []
+        self._network_writes: dict[int, None] = {}
+        """Jobs that started writing a checkpoint over a link (checked each step for a broken path)."""
         self.counters = {"submitted": 0, "preemptions": 0, "node_failures": 0, "app_failures": 0, "requeues": 0,
-                         "checkpoints": 0}
+                         "checkpoints": 0, "checkpoints_aborted": 0}
         self._state_counts = {state: 0 for state in JobState}
         self._failing_jobs = 0
         """Jobs submitted with an application failure rate (no draws at all while there are none)."""
@@ -372,6 +384,8 @@ class Workload:
         if lost is not None:
             self._fail_lost_gpus(lost, killed, t0)
 
+        if self._network_writes:
+            self._check_network_writes(t0)
         drained = np.asarray(drained, dtype=bool)
         if not np.array_equal(drained, self._input_drained):
             self._input_drained = drained.copy()
@@ -595,6 +609,7 @@ class Workload:
         c.phase_left[j] = restore
         job.start_s = time_s
         job.reason = ""
+        job.checkpoint_blocked = ""
         if job.first_start_s is None:
             job.first_start_s = time_s
             self._waits.append((job.partition.name, time_s - job.submit_s))
@@ -754,15 +769,86 @@ class Workload:
         else:
             self._requeue(job, time_s, f"AppFailure: {reason} (retry {job.retries_used}/{job.spec.max_retries})")
 
-    def _begin_checkpoint(self, job: Job, time_s: float, reason: str) -> None:
+    def _begin_checkpoint(self, job: Job, time_s: float, reason: str) -> bool:
+        """Start writing a checkpoint; False (and a retry later) if its target is out of reach now."""
         j = job.index
         c = self._c
+        target = job.spec.checkpoint_target
+        assert job.gpus_flat is not None
+        sats = np.unique(job.gpus_flat // self.gpus_per_sat)
+        if target == CheckpointTarget.LOCAL:
+            holders = sats
+        else:
+            assert self._paths is not None
+            write = self._paths.plan(target, sats, job.spec.checkpoint_size_gb)
+            if isinstance(write, str):
+                self._defer_checkpoint(job, f"checkpoint to {target.value} waits: {write}")
+                return False
+            c.delta[j] = write.write_s  # restoring reads it back the same way
+            holders = write.holders
+            self._network_writes[j] = None
+        job.checkpoint_blocked = ""
+        job.pending_holders = holders
         if job.state == JobState.RUNNING:
             self._move(job, JobState.CHECKPOINTING, time_s, reason)
         c.phase[j] = CHECKPOINT
         c.phase_left[j] = c.delta[j]
         c.ckpt_pending[j] = c.progress[j]
         c.since_ckpt[j] = 0.0
+        return True
+
+    def _defer_checkpoint(self, job: Job, why: str) -> None:
+        """The job runs on and tries its checkpoint again after ``CHECKPOINT_RETRY_S`` of run time."""
+        c = self._c
+        j = job.index
+        job.checkpoint_blocked = why
+        c.since_ckpt[j] = c.interval[j] - min(CHECKPOINT_RETRY_S, c.interval[j])
+
+    def _check_network_writes(self, time_s: float) -> None:
+        """Abort checkpoint writes whose laser link stopped carrying traffic or whose route to the ground
+        went (the time spent stays booked as checkpoint cost; the job runs on and tries again)."""
+        assert self._paths is not None
+        c = self._c
+        for j in list(self._network_writes):
+            job = self._jobs[j]
+            if c.phase[j] != CHECKPOINT or job.gpus_flat is None:
+                del self._network_writes[j]
+                continue
+            target = job.spec.checkpoint_target
+            sats = np.unique(job.gpus_flat // self.gpus_per_sat)
+            if self._paths.still_open(target, sats, job.pending_holders):
+                continue
+            del self._network_writes[j]
+            why = "laser link lost" if target == CheckpointTarget.PEER else "route to the ground lost"
+            c.phase[j] = RUN
+            c.phase_left[j] = 0.0
+            job.pending_holders = None
+            self.counters["checkpoints_aborted"] += 1
+            self._defer_checkpoint(job, f"checkpoint to {target.value} waits: {why}")
+            self._move(job, JobState.RUNNING, time_s, f"checkpoint to {target.value} aborted: {why}")
+
+    def lose_checkpoints(self, lost: np.ndarray) -> list[str]:
+        """Checkpoints held on satellites in ``lost`` (N,) bool are gone (storage failure, satellite loss):
+        their jobs fall back to no checkpoint; a queued job loses the progress it would restart from
+        (booked as rollback). Checkpoints on the ground are never lost. Returns the ids of the jobs hit."""
+        lost = np.asarray(lost, dtype=bool)
+        if lost.shape != (self.n_sats,):
+            raise ValueError(f"lost must have one entry per satellite ({self.n_sats}), got shape {lost.shape}")
+        c = self._c
+        hit = []
+        for job in self._jobs:
+            holders = job.checkpoint_holders
+            if job.terminal or holders is None or not holders.size or not lost[holders].any():
+                continue
+            j = job.index
+            if job.gpus_flat is None and job.suspended_gpus is None:  # queued: it would restart from there
+                c.rollback[j] += c.progress[j] * c.n[j]
+                c.progress[j] = 0.0
+            c.ckpt_progress[j] = 0.0
+            job.checkpoint_holders = None
+            job.checkpoint_time_s = None
+            hit.append(job.id)
+        return hit
 
     def _has_unsaved_work(self, j: int) -> bool:
         c = self._c
@@ -795,6 +881,7 @@ class Workload:
             if c.phase[j] == CHECKPOINT:
                 return
             if c.delta[j] > 0 and self._has_unsaved_work(j):
+                # Out of reach of its checkpoint target, it runs on and retries until the grace ends.
                 self._begin_checkpoint(victim, time_s, f"{why}: checkpoint within {grace:g} s grace")
             else:
                 self._exit_preempted(victim, time_s, killed=self._has_unsaved_work(j))
@@ -909,6 +996,7 @@ class Workload:
                 return False
             c.ckpt_progress[j] = c.ckpt_pending[j]
             job.checkpoint_time_s = time_s
+            job.checkpoint_holders, job.pending_holders = job.pending_holders, None
             self.counters["checkpoints"] += 1
             c.phase[j] = RUN
             if c.exit[j] == EXIT_PREEMPT:
@@ -925,10 +1013,16 @@ class Workload:
             self._release(job)
             self._end(job, JobState.COMPLETED, time_s)
             return True
-        if kind == 2:  # checkpoint due
-            self._begin_checkpoint(job, time_s, "periodic checkpoint")
+        if kind == 2:  # checkpoint due (or retried after its target was out of reach)
+            if c.exit[j] == EXIT_PREEMPT:
+                reason = f"{job.exit_reason}: checkpoint within the grace period"
+            elif c.exit[j] == EXIT_MIGRATE:
+                reason = "satellite drained: checkpoint to migrate"
+            else:
+                reason = "periodic checkpoint"
+            self._begin_checkpoint(job, time_s, reason)
             return False
-        if kind == 3:  # preemption grace expired during the checkpoint
+        if kind == 3:  # preemption grace expired (during the checkpoint, or before one could start)
             c.phase[j] = RUN
             c.phase_left[j] = 0.0
             self._exit_preempted(job, time_s, killed=self._has_unsaved_work(j))
@@ -1132,6 +1226,9 @@ class Workload:
                 progress=float(min(c.progress[j] / c.work[j], 1.0)),
                 checkpoint_progress=float(min(c.ckpt_progress[j] / c.work[j], 1.0)),
                 checkpoint_age_s=None if job.checkpoint_time_s is None else self.time_s - job.checkpoint_time_s,
+                checkpoint_target=CheckpointTarget(job.spec.checkpoint_target).value,
+                checkpoint_holders=() if job.checkpoint_holders is None else tuple(int(s) for s in job.checkpoint_holders),
+                checkpoint_blocked=job.checkpoint_blocked if job.state in ON_GPUS else "",
                 wait_s=float(wait), restarts=job.restarts, retries=job.retries_used, energy_j=float(c.energy[j]), submit_s=job.submit_s,
                 start_s=job.start_s, end_s=job.end_s, latency_target_s=job.spec.latency_target_s,
             ))

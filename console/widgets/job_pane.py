@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 
 from textual.content import Content
 
@@ -105,7 +106,11 @@ class JobPane(DetailPane):
         header += f"{'progress':<{bar_width + 1 + PERCENT_WIDTH}}" if bar_width else f"{'done':>{PERCENT_WIDTH}}"
         header += f" {'ckpt':>{AGE_WIDTH}}"
         lines.append(Content.assemble((header, "$text-muted bold")))
-        lines.extend(self._job_line(job, here.get(job.id, 0), id_width, bar_width) for job in view.jobs)
+        for job in view.jobs:
+            lines.append(self._job_line(job, here.get(job.id, 0), id_width, bar_width))
+            where = checkpoint_line(job, snap.satellite_ids)
+            if where is not None:
+                lines.append(where)
         return lines
 
     @staticmethod
@@ -124,6 +129,28 @@ class JobPane(DetailPane):
         parts.append((f"{job.progress:>{PERCENT_WIDTH}.0%} ", ""))
         parts.append((f"{format_age(job.checkpoint_age_s):>{AGE_WIDTH}}", "$text-muted" if job.checkpoint_age_s is None else ""))
         return Content.assemble(*parts)
+
+
+SHOWN_HOLDERS = 2
+"""Satellites named on a job's checkpoint line (the rest are counted)."""
+
+
+def checkpoint_line(job: JobView, satellite_ids: Sequence[str]) -> Content | None:
+    """Under a job that checkpoints over the network: where its last checkpoint is, or why the one due
+    waits (None for local checkpoints that are not waiting)."""
+    if job.checkpoint_blocked:
+        return Content.assemble(("  ⚠ ", "$text-warning"), (job.checkpoint_blocked, "$text-warning"))
+    if job.checkpoint_target == "local":
+        return None
+    if job.checkpoint_age_s is None:
+        return Content.assemble((f"  checkpoints to {job.checkpoint_target}: none yet", "$text-muted"))
+    if job.checkpoint_holders:
+        holders = sorted(set(job.checkpoint_holders))
+        held = ", ".join(satellite_ids[s] for s in holders[:SHOWN_HOLDERS])
+        if len(holders) > SHOWN_HOLDERS:
+            held += f" +{len(holders) - SHOWN_HOLDERS}"
+        return Content.assemble(("  checkpoint on ", "$text-muted"), (held, "$text-accent"))
+    return Content.assemble(("  checkpoint on the ground", "$text-muted"))
 
 
 def progress_bar(progress: float, saved: float, width: int) -> list[tuple[str, str]]:

@@ -297,7 +297,7 @@ class JobTable(LineTable):
         cells = (
             job.id,
             STATE_LABELS.get(job.state, job.state),
-            job.reason if job.reason and job.reason != "None" else "",
+            job.reason if job.reason and job.reason != "None" else job.checkpoint_blocked,
             str(job.gpus),
             format_progress(job.progress),
             format_age(job.checkpoint_age_s),

@@ -284,6 +284,9 @@ class JobGenerator(_Strict):
     checkpoint_interval: CheckpointInterval = "auto"
     checkpoint_size_gb: Annotated[float, Field(ge=0)] = 0.0
     checkpoint_bandwidth_gbps: Annotated[float, Field(gt=0)] = 100.0
+    checkpoint_target: Literal["local", "peer", "ground"] = "local"
+    """local: the satellite's own storage at checkpoint_bandwidth_gbps; peer: a neighbour over a laser
+    link, at the link's rate; ground: down the route to a station, at its downlink rate."""
     startup: Duration = 0.0
     max_retries: Annotated[int, Field(ge=0)] = 3
     app_failure_rate_per_h: Annotated[float, Field(ge=0)] = 0.0
@@ -316,6 +319,9 @@ class Job(_Strict):
     checkpoint_interval: CheckpointInterval = "auto"
     checkpoint_size_gb: Annotated[float, Field(ge=0)] = 0.0
     checkpoint_bandwidth_gbps: Annotated[float, Field(gt=0)] = 100.0
+    checkpoint_target: Literal["local", "peer", "ground"] = "local"
+    """local: the satellite's own storage at checkpoint_bandwidth_gbps; peer: a neighbour over a laser
+    link, at the link's rate; ground: down the route to a station, at its downlink rate."""
     startup: Duration = 0.0
     latency_target_ms: Optional[Annotated[float, Field(gt=0)]] = None
     max_retries: Annotated[int, Field(ge=0)] = 3
@@ -630,4 +636,11 @@ class MissionFile(_Strict):
         unknown = [f"{who} uses partition {name!r}" for who, name in used if name not in known]
         if unknown:
             raise ValueError("; ".join(unknown) + f" (partitions: {', '.join(sorted(known))})")
+        sources = [(f"job {job.id}", job) for job in self.job]
+        sources += [(f"generator {generator.name}", generator) for generator in self.workload.generator]
+        for who, source in sources:
+            if source.checkpoint_target != "local" and not source.checkpoint_size_gb > 0:
+                raise ValueError(f"{who}: checkpoint_target {source.checkpoint_target!r} needs a checkpoint_size_gb")
+            if source.checkpoint_target == "peer" and self.network.topology == IslTopology.NONE:
+                raise ValueError(f"{who}: checkpoint_target 'peer' needs laser links ([network] topology is 'none')")
         return self
