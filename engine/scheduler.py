@@ -10,7 +10,9 @@ applies the plan. Nothing here keeps state between passes, so a pass can be test
 - **Placement** (gang, all or nothing): a job that fits on one satellite goes to the satellite with the
   fewest free GPUs that still holds it (best fit); otherwise, or when no single satellite can, to the
   orbital plane with the fewest free GPUs that holds it, using its satellites with the most free GPUs
-  first (fewest satellites). A gang never spans planes. Only GPUs that are present, usable, not drained,
+  first (fewest satellites). A gang never spans planes. A job whose result must reach the ground
+  (``PendingJobs.needs_route``) that fits on one satellite goes to the best fit among the satellites with
+  a route to the ground now, if any has room (``plan(reachable=...)``). Only GPUs that are present, usable, not drained,
   on a satellite with power and thermal headroom and not held or claimed by another job are free.
 - **EASY backfill**: the first job that cannot start gets a reservation: the earliest time at which
   enough GPUs free up (running jobs end at their estimated ends, time limits included) and which GPUs it
@@ -114,15 +116,20 @@ class GpuPool:
         """Whether :meth:`place` would find GPUs (every placement lies within one plane)."""
         return self.plane_max() >= gpus
 
-    def place(self, gpus: int) -> np.ndarray | None:
-        """Flat GPU indices for a gang of ``gpus`` (see module docstring), or None if it does not fit."""
+    def place(self, gpus: int, prefer: np.ndarray | None = None) -> np.ndarray | None:
+        """Flat GPU indices for a gang of ``gpus`` (see module docstring), or None if it does not fit.
+        ``prefer`` (N,) bool: for a job on one satellite, the best fit among these satellites if any
+        has room, else among all."""
         topo = self.topology
         g = topo.gpus_per_sat
         if not self.fits(gpus):
             return None
         count = self.count
         if gpus <= g and self.sat_max() >= gpus:
-            sat = int(np.argmin(np.where(count >= gpus, count, g + 1)))
+            room = count >= gpus
+            if prefer is not None and (room & prefer).any():
+                room &= prefer
+            sat = int(np.argmin(np.where(room, count, g + 1)))
             return np.flatnonzero(self.mask[sat])[:gpus] + sat * g
         plane = int(np.argmin(np.where(self.plane_count >= gpus, self.plane_count, _BIG)))
         members = topo.members[plane]
@@ -174,6 +181,8 @@ class PendingJobs:
     tier: np.ndarray
     runtime_s: np.ndarray
     """Estimated run time if started now (time limit included), s."""
+    needs_route: np.ndarray | None = None
+    """bool: its result must reach the ground (inference with a latency target over the network)."""
 
 
 @dataclass(frozen=True)
@@ -284,6 +293,7 @@ class Scheduler:
         thermal_limited: np.ndarray | None = None,
         claims: Sequence[tuple[int, np.ndarray]] = (),
         suspended: Sequence[tuple[int, np.ndarray]] = (),
+        reachable: np.ndarray | None = None,
     ) -> SchedulePlan:
         """One pass.
 
@@ -292,6 +302,7 @@ class Scheduler:
         ``thermal_limited`` (N,): those short of headroom for thermal reasons (for the pending reason).
         ``claims``: (job, GPUs) of jobs waiting for their victims, highest priority first. ``suspended``:
         (job, GPUs) of suspended jobs, highest priority first; each resumes when all its GPUs are free.
+        ``reachable`` (N,): satellites with a route to the ground, preferred for jobs that ``needs_route``.
         """
         topo = self.topology
         cfg = self.config
@@ -339,18 +350,23 @@ class Scheduler:
         lowest_victim_tier = int(victim_tiers.min()) if victim_tiers.size else None
 
         order_jobs = pending.index[considered].tolist()
+        if reachable is not None and pending.needs_route is not None:
+            routed = pending.needs_route[considered].tolist()
+        else:
+            routed = [False] * len(order_jobs)
         columns = zip(order_jobs, pending.gpus[considered].tolist(), pending.tier[considered].tolist(),
-                      (time_s + pending.runtime_s[considered]).tolist())
-        for job, need, tier, end_s in columns:
+                      (time_s + pending.runtime_s[considered]).tolist(), routed)
+        for job, need, tier, end_s, needs_route in columns:
             gpus: np.ndarray | None = None
             backfill = False
+            prefer = reachable if needs_route else None
             if reservation is None:
-                gpus = free.place(need)
+                gpus = free.place(need, prefer)
             elif cfg.backfill:
                 assert unreserved is not None
-                gpus = unreserved.place(need)
+                gpus = unreserved.place(need, prefer)
                 if gpus is None and end_s <= reservation.start_s:
-                    gpus = free.place(need)
+                    gpus = free.place(need, prefer)
                 backfill = True
             if gpus is not None:
                 commit(Start(job, gpus, backfill=backfill, est_end_s=end_s))

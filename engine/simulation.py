@@ -193,6 +193,8 @@ class Simulation:
         self._job_utilization = spec.workload.job_utilization
         if self.workload is not None:
             self.workload.results_need_route = not self.ideal_telemetry
+            if self.workload.results_need_route:
+                self.workload.set_reachable(self.comms.routes.reachable)
         self._reachable_before = self.comms.routes.reachable
         self._gang_links = self.workload is not None and spec.network.gang_interconnect == "laser"
         """Gangs across satellites need laser links (placed within linked sets, stalled without links)."""
@@ -279,6 +281,8 @@ class Simulation:
                 job_speed = np.where(paused[:, None], 0.0, job_speed)
             job_transitions = self.workload.finish_step(dt, job_speed, gpu_power).transitions
             self.workload.deliver_results(self._reachable_before, self.comms.routes.reachable, previous_time, new_time)
+            if self.workload.results_need_route:
+                self.workload.set_reachable(self.comms.routes.reachable)
         self._reachable_before = self.comms.routes.reachable
 
         previous_level = self.shed_level

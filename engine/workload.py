@@ -103,7 +103,7 @@ class _Columns:
         "submit", "start", "alloc", "productive", "ckpt_cost", "restart_cost", "throttle", "rollback",
         "abandoned", "energy",
     )
-    INT8 = ("phase", "exit", "preemptible", "held")
+    INT8 = ("phase", "exit", "preemptible", "held", "needs_route")
 
     def __init__(self, capacity: int = 256):
         self.capacity = capacity
@@ -249,6 +249,8 @@ class Workload:
         """Set by a simulation whose telemetry travels over the network: inference results count as
         delivered only once their satellite has a route to the ground (see ``deliver_results``)."""
         self._undelivered: list[tuple[int, np.ndarray, float]] = []
+        self._reachable: np.ndarray | None = None
+        """Satellites with a route to the ground as of the last step (see :meth:`set_reachable`)."""
         self._network_writes: dict[int, None] = {}
         """Jobs that started writing a checkpoint over a link (checked each step for a broken path)."""
         self.counters = {"submitted": 0, "preemptions": 0, "node_failures": 0, "app_failures": 0, "requeues": 0,
@@ -315,6 +317,7 @@ class Workload:
         c.submit[j] = time_s
         c.preemptible[j] = partition.preempt_mode != PreemptMode.OFF
         c.held[j] = spec.hold
+        c.needs_route[j] = spec.kind == JobKind.INFERENCE and spec.latency_target_s is not None
         self._jobs.append(job)
         self._ids.append(spec.id)
         self._by_id[spec.id] = job
@@ -510,7 +513,7 @@ class Workload:
         pending = PendingJobs(
             index=waiting, gpus=c.n[waiting].astype(np.int64), priority=self._priority(waiting, time_s),
             submit_s=c.submit[waiting], tier=c.tier[waiting].astype(np.int64),
-            runtime_s=self._runtime_estimate(waiting),
+            runtime_s=self._runtime_estimate(waiting), needs_route=c.needs_route[waiting] == 1,
         )
         active, flat, offsets = self._active_arrays()
         if active.size:
@@ -528,6 +531,7 @@ class Workload:
             time_s, pending, running, base, self._gpu_job >= 0, headroom, thermal_limited,
             claims=[(j, self._claims[j]) for j in claims],
             suspended=[(j, self._jobs[j].suspended_gpus) for j in suspended],  # type: ignore[misc]
+            reachable=self._reachable if self.results_need_route else None,
         )
         self.last_plan = plan
         for j in plan.dropped_claims:
@@ -735,6 +739,14 @@ class Workload:
         arrived = len(self._undelivered) - len(waiting)
         self._undelivered = waiting
         return arrived
+
+    def set_reachable(self, reachable: np.ndarray) -> None:
+        """Satellites with a route to the ground now: inference jobs whose results must reach the ground
+        start on one of them when one has room (from the next scheduling pass)."""
+        reachable = np.asarray(reachable, dtype=bool)
+        if reachable.shape != (self.n_sats,):
+            raise ValueError(f"reachable must have one entry per satellite ({self.n_sats}), got shape {reachable.shape}")
+        self._reachable = reachable
 
     @property
     def results_waiting(self) -> int:

@@ -567,3 +567,28 @@ def test_gang_speed_factor_stalls_split_gangs_and_slows_with_the_slowest_link(wr
     assert factor[far, 0] == 1.0 and factor[far, 1] == 1.0
     assert factor[a, 1] == 0.0 and factor[far + 1, 0] == 0.0
     assert factor.sum() == pytest.approx(factor.size - 2 * (1.0 - slowed) - 2.0)  # nothing else changed
+
+
+def test_inference_with_a_latency_target_starts_on_a_satellite_with_a_route(write_mission):
+    jobs = """
+[[job]]
+id = "ASK"
+kind = "inference"
+gpus = 1
+duration = "5m"
+latency_target_ms = 600000
+
+[[job]]
+id = "BATCH"
+kind = "inference"
+gpus = 2
+duration = "5m"
+"""
+    sim = dense(write_mission, jobs, network='topology = "none"\n')
+    reachable = sim.comms.routes.reachable.copy()
+    assert reachable.any() and not reachable.all(), "some satellites are in contact at the start, not all"
+    sim.step()
+    where = {view.id: view.satellites[0] for view in sim.job_views()}
+    assert reachable[where["ASK"]], "its result must reach the ground: it starts where there is a route"
+    assert where["BATCH"] == 0, "without a target: plain best fit (the first satellite with both GPUs free)"
+    assert not reachable[0]

@@ -49,6 +49,30 @@ def test_gangs_stay_within_one_plane() -> None:
     assert not p2.fits(13) and p2.fits(12)
 
 
+def test_preferred_satellites_take_single_satellite_jobs_when_they_have_room() -> None:
+    p = pool([8, 3, 5, 2], [0, 0, 1, 1])
+    reachable = np.array([True, False, True, False])
+    assert sats_of(p.place(2, reachable)) == [2], "best fit among the preferred satellites, not satellite 3"
+    assert sats_of(p.place(6, reachable)) == [0]
+    assert sats_of(p.place(2)) == [3], "without a preference: best fit over all"
+    nowhere = pool([0, 3, 0, 2], [0, 0, 1, 1])
+    assert sats_of(nowhere.place(2, reachable)) == [3], "no preferred satellite has room: any satellite"
+
+
+def test_jobs_whose_results_need_a_route_start_on_satellites_with_one() -> None:
+    rows = [(1, 2, 30.0, 1, 50), (2, 2, 20.0, 1, 50)]
+    a = np.array(rows, dtype=float)
+    jobs = PendingJobs(index=a[:, 0].astype(np.int64), gpus=a[:, 1].astype(np.int64), priority=a[:, 2],
+                       submit_s=np.zeros(2), tier=a[:, 3].astype(np.int64), runtime_s=a[:, 4],
+                       needs_route=np.array([True, False]))
+    busy = [(9, 1, 1.0, 500.0, False, list(range(0, 6)))]  # satellite 0 has 2 free GPUs: the best fit
+    reachable = np.array([False, True])
+    starts = {s.job: sats_of(s.gpus) for s in plan(2, [0, 0], jobs, busy, reachable=reachable).starts}
+    assert starts == {1: [1], 2: [0]}
+    starts = {s.job: sats_of(s.gpus) for s in plan(2, [0, 0], jobs, busy).starts}
+    assert starts == {1: [0], 2: [1]}, "no route information: plain best fit"
+
+
 def test_pool_add_and_take_ignore_duplicates() -> None:
     p = pool([2, 0], [0, 0])
     p.take(np.array([0, 5, 9]))  # 5 and 9 are not free
