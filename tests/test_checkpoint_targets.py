@@ -234,3 +234,35 @@ def test_impossible_checkpoint_targets_are_refused_at_load(write_mission, extra,
     with pytest.raises(MissionError) as caught:
         load_mission(write_mission(text))
     assert message in str(caught.value)
+
+
+def test_the_job_pane_says_where_the_checkpoint_is_and_why_one_waits(write_mission):
+    from console.detail import SatelliteView
+    from console.widgets.job_pane import JobPane
+
+    def pane_lines(sim: Simulation) -> list[str]:
+        snap = sim.snapshot()
+        sat = sim.satellite_ids[sim.job_views()[0].satellites[0]]
+        view = SatelliteView(snap, snap.index_of(sat), sim.history(sat), None, (), tuple(sim.satellite_jobs(sat)))
+        return [line.plain for line in JobPane().lines(view, width)]
+
+    width = 80
+
+    sim = Simulation(load_mission(write_mission(SHELL + job("peer", 400.0))))
+    sim.step()
+    assert "  ckpt to peer: none yet" in pane_lines(sim)
+    run_to_checkpoint(sim)
+    written_after(sim, 0.0)
+    holder = sim.satellite_ids[sim.job_views()[0].checkpoint_holders[0]]
+    assert f"  ckpt on {holder}" in pane_lines(sim)
+
+    sat = sim.job_views()[0].satellites[0]
+    for peer, _ in links_at(sim, sat):
+        sim.apply(DisableLink(sim.satellite_ids[sat], sim.satellite_ids[peer]))
+    sim.run_until(sim.time_s + 900.0)
+    waiting = [line for line in pane_lines(sim) if line.startswith("  ⚠ ")]
+    assert waiting == [f"  ⚠ checkpoint to peer waits: no laser link carrying traffic at {sim.satellite_ids[sat]}"]
+    width = 40
+    lines = pane_lines(sim)
+    assert all(len(line) <= width for line in lines)
+    assert [line for line in lines if line.startswith("  ⚠ ")] == ["  ⚠ checkpoint to peer waits: no laser …"]

@@ -108,7 +108,7 @@ class JobPane(DetailPane):
         lines.append(Content.assemble((header, "$text-muted bold")))
         for job in view.jobs:
             lines.append(self._job_line(job, here.get(job.id, 0), id_width, bar_width))
-            where = checkpoint_line(job, snap.satellite_ids)
+            where = checkpoint_line(job, snap.satellite_ids, width)
             if where is not None:
                 lines.append(where)
         return lines
@@ -135,22 +135,25 @@ SHOWN_HOLDERS = 2
 """Satellites named on a job's checkpoint line (the rest are counted)."""
 
 
-def checkpoint_line(job: JobView, satellite_ids: Sequence[str]) -> Content | None:
+def checkpoint_line(job: JobView, satellite_ids: Sequence[str], width: int) -> Content | None:
     """Under a job that checkpoints over the network: where its last checkpoint is, or why the one due
-    waits (None for local checkpoints that are not waiting)."""
+    waits, cut to ``width`` (None for local checkpoints that are not waiting)."""
     if job.checkpoint_blocked:
-        return Content.assemble(("  ⚠ ", "$text-warning"), (job.checkpoint_blocked, "$text-warning"))
+        why = job.checkpoint_blocked
+        if len(why) > width - 4:
+            why = why[: max(width - 5, 0)] + "…"
+        return Content.assemble(("  ⚠ ", "$text-warning"), (why, "$text-warning"))
     if job.checkpoint_target == "local":
         return None
     if job.checkpoint_age_s is None:
-        return Content.assemble((f"  checkpoints to {job.checkpoint_target}: none yet", "$text-muted"))
+        return Content.assemble((f"  ckpt to {job.checkpoint_target}: none yet", "$text-muted"))
     if job.checkpoint_holders:
         holders = sorted(set(job.checkpoint_holders))
         held = ", ".join(satellite_ids[s] for s in holders[:SHOWN_HOLDERS])
         if len(holders) > SHOWN_HOLDERS:
             held += f" +{len(holders) - SHOWN_HOLDERS}"
-        return Content.assemble(("  checkpoint on ", "$text-muted"), (held, "$text-accent"))
-    return Content.assemble(("  checkpoint on the ground", "$text-muted"))
+        return Content.assemble(("  ckpt on ", "$text-muted"), (held, "$text-accent"))
+    return Content.assemble(("  ckpt on the ground", "$text-muted"))
 
 
 def progress_bar(progress: float, saved: float, width: int) -> list[tuple[str, str]]:
