@@ -228,6 +228,7 @@ def _jobs_section(sim: Simulation, metrics: dict[str, Any]) -> dict[str, Any]:
         "application_failures": counts["app_failures"],
         "requeues": counts["requeues"],
         "checkpoints": counts["checkpoints"],
+        "checkpoints_aborted": counts["checkpoints_aborted"],
         "running_at_end": counts["running"] + counts["checkpointing"],
         "pending_at_end": counts["pending"],
         "suspended_at_end": counts["suspended"],
