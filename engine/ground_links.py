@@ -83,13 +83,26 @@ class GroundLinks:
         """Reassign antennas for the geometry at `time_s`; returns the changes."""
         sin_el = np.asarray(sin_elevation, dtype=float)
         in_view = sin_el >= self.sin_min[None, :]
-        self.blocked &= in_view
-        visible = in_view & self.station_up[None, :] & ~self.blocked
-        score = self._scores(time_s, sin_el, visible)
+        if self.blocked.any():
+            self.blocked &= in_view
+            visible = in_view & self.station_up[None, :] & ~self.blocked
+        else:  # nothing blocked (the usual case): the same masks without the (N, M) passes
+            visible = in_view if self.station_up.all() else in_view & self.station_up[None, :]
+        score = None if self.policy == "max_elevation" else self._scores(time_s, sin_el, visible)
         margin = self.hysteresis_deg if self.policy == "max_elevation" else self.hysteresis_s
+        # Satellites in view of each station, ascending; the satellites each station tracks (a station only
+        # ever changes its own satellites' entries of station_of, so these hold through the loop).
+        linked = np.flatnonzero(self.station_of >= 0)
+        linked_to = self.station_of[linked]
         changes: list[GroundLinkChange] = []
         for station in range(self.m):
-            changes += self._assign(station, time_s, visible[:, station], score[:, station], margin)
+            rows = np.flatnonzero(visible[:, station])
+            if score is None:  # elevation in degrees, only where it is read (satellites in view)
+                column = np.empty(self.n)
+                column[rows] = np.degrees(np.arcsin(np.clip(sin_el[rows, station], -1.0, 1.0)))
+            else:
+                column = score[:, station]
+            changes += self._assign(station, time_s, visible, rows, linked[linked_to == station], column, margin)
         self._was_visible = visible
         if changes:
             self.version += 1
@@ -108,16 +121,19 @@ class GroundLinks:
             los[sats, station] = self.predict_los(sats, int(station), time_s)
         return los - time_s
 
-    def _assign(self, station: int, time_s: float, visible: np.ndarray, score: np.ndarray, margin: float) -> list[GroundLinkChange]:
+    def _assign(self, station: int, time_s: float, visible: np.ndarray, in_view: np.ndarray, tracked: np.ndarray,
+                score: np.ndarray, margin: float) -> list[GroundLinkChange]:
+        """One station: `visible` (N, M), `in_view` its visible satellites (ascending), `tracked` the
+        satellites linked to it, `score` (N,) its rank of each satellite (read for visible ones only)."""
         changes = []
-        tracked = np.flatnonzero(self.station_of == station)
-        lost = tracked[~visible[tracked]]
+        still = visible[tracked, station]
+        lost = tracked[~still]
         for sat in lost:
             self.station_of[sat] = -1
             cause = "station outage" if not self.station_up[station] else "set below the mask"
             changes.append(GroundLinkChange(int(sat), -1, station, time_s, cause))
-        tracked = tracked[visible[tracked]]
-        candidates = np.flatnonzero(visible & (self.station_of < 0))
+        tracked = tracked[still]
+        candidates = in_view[self.station_of[in_view] < 0]
         if len(candidates):
             candidates = candidates[np.lexsort((candidates, -score[candidates]))]  # best first, ties by index
         free = int(self.antennas[station]) - len(tracked)

@@ -116,6 +116,8 @@ class IslLinks:
         self.rate_gbps = np.empty(0)
         self.cross_plane = np.empty(0, dtype=bool)
         """(P,) links between two orbital planes (they switch off above the latitude cut-off)."""
+        self._degree_of: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        """(a, b, links at each satellite) of the table (powered_terminals, carrying_per_satellite)."""
         self.merge(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64), cross_plane)
         self.version = 0
         """Increases whenever the set of links carrying traffic changes (routing recomputes then)."""
@@ -187,8 +189,7 @@ class IslLinks:
         if closable.shape != self.state.shape:
             raise ValueError(f"closable has shape {closable.shape}, the table {self.state.shape}")
         self.distance_km = np.asarray(distance_km, dtype=float).copy()
-        self.rate_gbps = link_rate_gbps(self.distance_km, self.params)
-        degraded_rate = self.rate_gbps < self.params.degraded_below_fraction * self.params.rate_gbps
+        self.rate_gbps, degraded_rate = self._rates(self.distance_km)
         state = self.state
         before = state.copy()
         times = np.full(len(state), t1_s)
@@ -255,6 +256,19 @@ class IslLinks:
         self.state[rows] = np.where(degraded[rows], _DEG, _UP)
         self.version += 1
 
+    def _rates(self, distance_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``link_rate_gbps`` of every link, and which rates are below the DEGRADED share. A link within the
+        reference range runs at the full rate exactly (reference / d >= 1 there), so only the links beyond
+        it (and any NaN) go through the formula."""
+        params = self.params
+        rate = np.full(len(distance_km), params.rate_gbps)
+        degraded = np.zeros(len(distance_km), dtype=bool)
+        far = np.flatnonzero(~(distance_km <= params.reference_range_km))
+        if len(far):
+            rate[far] = link_rate_gbps(distance_km[far], params)
+            degraded[far] = rate[far] < params.degraded_below_fraction * params.rate_gbps
+        return rate, degraded
+
     def _acquisition_s(self, count: int) -> np.ndarray:
         return self.params.acquisition_median_s * np.exp(self._sigma * self.rng.standard_normal(count))
 
@@ -317,13 +331,25 @@ class IslLinks:
 
     def powered_terminals(self) -> np.ndarray:
         """(N,) active terminals per satellite (links acquiring, up or degraded use one at each end)."""
-        active = np.isin(self.state, POWERED)
-        return np.bincount(self.a[active], minlength=self.n) + np.bincount(self.b[active], minlength=self.n)
+        state = self.state
+        return self._ends_per_satellite((state >= _ACQ) & (state <= _DEG))
 
     def carrying_per_satellite(self) -> np.ndarray:
         """(N,) links UP or DEGRADED at each satellite."""
-        up = self.carrying()
-        return np.bincount(self.a[up], minlength=self.n) + np.bincount(self.b[up], minlength=self.n)
+        return self._ends_per_satellite(self.carrying())
+
+    def _ends_per_satellite(self, rows: np.ndarray) -> np.ndarray:
+        """(N,) int64: ends of the table rows in `rows` (P,) bool at each satellite. Most links are usually
+        in the set, so this counts all of a satellite's links once per table and subtracts the others."""
+        if self._degree_of is None or self._degree_of[0] is not self.a or self._degree_of[1] is not self.b:
+            degree = np.bincount(self.a, minlength=self.n) + np.bincount(self.b, minlength=self.n)
+            self._degree_of = (self.a, self.b, degree)
+        outside = np.flatnonzero(~rows)
+        if 2 * len(outside) > len(rows):
+            inside = np.flatnonzero(rows)
+            return np.bincount(self.a.take(inside), minlength=self.n) + np.bincount(self.b.take(inside), minlength=self.n)
+        return (self._degree_of[2] - np.bincount(self.a.take(outside), minlength=self.n)
+                - np.bincount(self.b.take(outside), minlength=self.n))
 
 
 _CAUSE_NONE, _CAUSE_ACQUIRING, _CAUSE_ACQUIRED, _CAUSE_GEOMETRY, _CAUSE_LOST_LOCK, _CAUSE_RATE = range(6)

@@ -29,7 +29,7 @@ from engine.ground_links import GroundLinkChange, GroundLinks
 from engine.isl_links import IslLinks, IslParams, LinkTransition
 from engine.isl_topology import (
     CandidateLinks,
-    clears_earth,
+    clears_earth_bounded,
     explicit_links,
     max_isl_range_km,
     nearest_links,
@@ -38,7 +38,7 @@ from engine.isl_topology import (
 from engine.compute_setup import orbital_planes
 from engine.mission.models import IslTopology, Network
 from engine.mission.spec import MissionSpec
-from engine.routing import LIGHT_SPEED_KM_S, Routes, route_to_ground
+from engine.routing import LIGHT_SPEED_KM_S, LinkTableRouter, Routes, route_to_ground
 
 __all__ = ["NetworkModel", "NetworkStep", "network_params"]
 
@@ -115,7 +115,12 @@ class NetworkModel:
         self.operator_down = np.zeros(len(stations), dtype=bool)
         """Stations the operator (or a fault) has taken off the air, on top of the timeline's outages."""
         self.routes: Routes = route_to_ground(self.n, [], [], [], [], [], [])
-        self._groups_key: tuple[bytes, bytes] | None = None
+        self._link_table: _LinkTable | None = None
+        self._router: LinkTableRouter | None = None
+        self._groups_inside: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        """(table a, table b, inside) the groups were last computed from (the same links inside planes give the same sets)."""
+        self._groups_plane: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        """(plane copy, table a, table b, same-plane mask) of the last gang_groups call."""
         self._groups = np.arange(self.n)
         self._routed_at_s = -np.inf
         self._routed_versions = (-1, -1)
@@ -147,20 +152,34 @@ class NetworkModel:
 
     # ----------------------------------------------------------------------------------------- steps
 
+    def _table(self) -> "_LinkTable":
+        """Per-table values that depend only on the link table (rebuilt when ``merge`` replaced it)."""
+        links = self.links
+        table = self._link_table
+        if table is None or not table.matches(links):
+            table = self._link_table = _LinkTable(links, self._range_km)
+        return table
+
     def _closable(self, positions_km: np.ndarray, powered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(closable, distance_km) of every link in the table for positions at one instant."""
         links = self.links
+        table = self._table()
         a, b = links.a, links.b
-        pa, pb = positions_km[a], positions_km[b]
-        distance = np.sqrt(np.einsum("ij,ij->i", pa - pb, pa - pb))
-        ok = (distance <= np.minimum(self._range_km[a], self._range_km[b])) & clears_earth(pa, pb)
-        ok &= powered[a] & powered[b]
+        pa, pb = positions_km.take(a, axis=0), positions_km.take(b, axis=0)
+        delta = pa - pb
+        length2 = np.einsum("ij,ij->i", delta, delta)
+        distance = np.sqrt(length2)
+        ok = distance <= table.range_km
+        radius2 = np.einsum("ij,ij->i", positions_km, positions_km)
+        ok &= clears_earth_bounded(pa, pb, radius2.take(a), radius2.take(b), length2)
+        if not powered.all():
+            ok &= powered[a] & powered[b]
         cutoff = self.config.cross_plane_max_latitude_deg
-        if cutoff is not None and links.cross_plane.any():
+        if cutoff is not None and table.any_cross_plane:
             # |geocentric latitude| > cut-off  <=>  z² > sin²(cut-off)·r² (no trigonometry per satellite)
-            radius2 = np.einsum("ij,ij->i", positions_km, positions_km)
             high = positions_km[:, 2] ** 2 > np.sin(np.radians(cutoff)) ** 2 * radius2
-            ok &= ~(links.cross_plane & (high[a] | high[b]))
+            if high.any():
+                ok &= ~(links.cross_plane & (high[a] | high[b]))
         return ok, distance
 
     def settle(self, time_s: float, positions_km: np.ndarray, ecef_km: np.ndarray, sin_elevation: np.ndarray, powered: np.ndarray) -> None:
@@ -216,10 +235,12 @@ class NetworkModel:
         ground_s = np.maximum(ground_s, 1e-9)
         self.ground_latency_s = np.full(self.n, np.inf)
         self.ground_latency_s[sats] = ground_s
-        carrying = self.links.carrying()
-        a, b = self.links.a[carrying], self.links.b[carrying]
-        hop_s = self.links.distance_km[carrying] / LIGHT_SPEED_KM_S + self._per_hop_s
-        self.routes = route_to_ground(self.n, a, b, np.maximum(hop_s, 1e-12), sats, stations, ground_s, links_unique=True)
+        links = self.links
+        router = self._router
+        if router is None or not router.matches(links.a, links.b):
+            router = self._router = LinkTableRouter(self.n, links.a, links.b)
+        hop_s = np.maximum(links.distance_km / LIGHT_SPEED_KM_S + self._per_hop_s, 1e-12)
+        self.routes = router.routes(links.carrying(), hop_s, sats, stations, ground_s)
         self._routed_at_s = time_s
         self._routed_versions = versions
         return True
@@ -232,16 +253,54 @@ class NetworkModel:
         satellite index, so labels change only when the sets do (not when links elsewhere come and go)."""
         plane = np.asarray(plane)
         links = self.links
-        inside = links.carrying() & (plane[links.a] == plane[links.b])
-        key = (links.a[inside].tobytes(), links.b[inside].tobytes())
-        if self._groups_key == key:  # only links between planes changed: the same sets
-            return self._groups
-        graph = csr_matrix((np.ones(int(inside.sum())), (links.a[inside], links.b[inside])), shape=(self.n, self.n))
+        cached = self._groups_plane
+        if (cached is None or cached[1] is not links.a or cached[2] is not links.b
+                or not np.array_equal(cached[0], plane)):
+            cached = self._groups_plane = (plane.copy(), links.a, links.b, plane[links.a] == plane[links.b])
+        inside = links.carrying() & cached[3]
+        last = self._groups_inside
+        same_table = last is not None and last[0] is links.a and last[1] is links.b
+        if same_table and np.array_equal(last[2], inside):
+            return self._groups  # the same links inside planes as last time: the same sets
+        # The sets depend only on the links inside planes: the same links give the same labels.
+        self._groups_inside = (links.a, links.b, inside)
+        if same_table:
+            changed = np.flatnonzero(last[2] != inside)
+            if len(changed) <= _GROUPS_LOCAL_CHANGES:
+                self._groups = self._regroup(inside, changed)
+                return self._groups
+        rows = np.flatnonzero(inside)
+        a, b = links.a.take(rows), links.b.take(rows)
+        # The table is sorted by (a, b), so the rows of the (upper-triangle) graph come in order.
+        indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(a, minlength=self.n), out=indptr[1:])
+        graph = csr_matrix((np.ones(len(a)), b, indptr), shape=(self.n, self.n))
         count, component = connected_components(graph, directed=False)
         lowest = np.full(count, self.n, dtype=np.int64)
         np.minimum.at(lowest, component, np.arange(self.n))
-        self._groups_key, self._groups = key, lowest[component]
+        self._groups = lowest[component]
         return self._groups
+
+    def _regroup(self, inside: np.ndarray, changed: np.ndarray) -> np.ndarray:
+        """gang_groups after a few links (table rows `changed`) joined or left the links inside planes:
+        only the sets those links touch can change, so only their satellites are labelled again (the
+        labels are each set's lowest satellite, as for the whole fleet)."""
+        links, groups = self.links, self._groups
+        touched = np.zeros(self.n, dtype=bool)
+        touched[groups[links.a[changed]]] = True
+        touched[groups[links.b[changed]]] = True
+        nodes = np.flatnonzero(touched[groups])  # ascending
+        # a link inside with an end in a touched set has both ends there (it joined two touched sets)
+        rows = np.flatnonzero(inside & touched[groups[links.a]])
+        local = np.empty(self.n, dtype=np.int64)
+        local[nodes] = np.arange(len(nodes))
+        graph = csr_matrix((np.ones(len(rows)), (local[links.a[rows]], local[links.b[rows]])), shape=(len(nodes), len(nodes)))
+        count, component = connected_components(graph, directed=False)
+        lowest = np.full(count, len(nodes), dtype=np.int64)
+        np.minimum.at(lowest, component, np.arange(len(nodes)))
+        regrouped = groups.copy()
+        regrouped[nodes] = nodes[lowest[component]]
+        return regrouped
 
     def gang_speed_factor(self, running: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int],
                           group: np.ndarray) -> np.ndarray:
@@ -253,26 +312,35 @@ class NetworkModel:
         index, flat, starts = running
         if not index.size:
             return factor
+        flat, starts = np.asarray(flat), np.asarray(starts)
         sats = flat // shape[1]
-        spanning = np.maximum.reduceat(sats, starts) > np.minimum.reduceat(sats, starts)
-        if not spanning.any():
+        # A job spans satellites where two of its consecutive GPUs are on different ones (the same as
+        # max > min of its satellites); usually only a few jobs do, and only their GPUs are looked at.
+        moves = np.flatnonzero(sats[1:] != sats[:-1]) + 1
+        job = np.searchsorted(starts, moves, side="right") - 1
+        spanning_jobs = np.unique(job[starts[job] != moves])
+        if not len(spanning_jobs):
             return factor
+        ends = np.append(starts[1:], len(flat))
+        sizes = ends[spanning_jobs] - starts[spanning_jobs]
+        sub_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        positions = np.repeat(starts[spanning_jobs] - sub_starts, sizes) + np.arange(int(sizes.sum()))
+        sats = sats[positions]
         groups = np.asarray(group)[sats]
-        split = np.maximum.reduceat(groups, starts) > np.minimum.reduceat(groups, starts)
+        split = np.maximum.reduceat(groups, sub_starts) > np.minimum.reduceat(groups, sub_starts)
         links = self.links
         up = links.carrying()
         full = links.params.rate_gbps
-        slowdown = np.ones(len(index))
+        slowdown = np.ones(len(spanning_jobs))
         slow_links = up & (links.rate_gbps < full)
         if slow_links.any():  # links run at full rate up to the reference range: usually none are slower
             slowest_at = np.full(self.n, full)
             np.minimum.at(slowest_at, links.a[slow_links], links.rate_gbps[slow_links])
             np.minimum.at(slowest_at, links.b[slow_links], links.rate_gbps[slow_links])
-            slowest = np.minimum.reduceat(slowest_at[sats], starts)
+            slowest = np.minimum.reduceat(slowest_at[sats], sub_starts)
             slowdown = 1.0 / (1.0 + self.config.training_comm_fraction * (full / slowest - 1.0))
-        job_factor = np.where(spanning, np.where(split, 0.0, slowdown), 1.0)
-        sizes = np.diff(np.append(starts, len(flat)))
-        factor.reshape(-1)[flat] = np.repeat(job_factor, sizes)
+        job_factor = np.where(split, 0.0, slowdown)
+        factor.reshape(-1)[flat[positions]] = np.repeat(job_factor, sizes)
         return factor
 
     def terminal_power_w(self) -> np.ndarray:
@@ -301,6 +369,23 @@ class NetworkModel:
         crossing = times[previous] + fraction * LOS_PREDICTION_STEP_S
         los = np.where(first > 0, crossing, np.where(first == 0, time_s + 0.5 * LOS_PREDICTION_STEP_S, times[-1]))
         return los
+
+
+_GROUPS_LOCAL_CHANGES = 64
+"""gang_groups relabels only the touched sets when at most this many links changed since the last call."""
+
+
+class _LinkTable:
+    """Values that depend only on the link table (its pairs), kept while ``IslLinks`` keeps the table."""
+
+    def __init__(self, links: IslLinks, range_km: np.ndarray):
+        self.a, self.b, self.cross_plane = links.a, links.b, links.cross_plane
+        self.range_km = np.minimum(range_km[links.a], range_km[links.b])
+        """(P,) range limit of each link (the smaller of its ends')."""
+        self.any_cross_plane = bool(links.cross_plane.any())
+
+    def matches(self, links: IslLinks) -> bool:
+        return links.a is self.a and links.b is self.b and links.cross_plane is self.cross_plane
 
 
 def _mean_altitude_km(tle: tuple[str, str]) -> float:

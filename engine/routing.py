@@ -69,6 +69,62 @@ def route_to_ground(
     ground = np.full(len(ground_sat), n, dtype=np.int64)
     graph = _graph(n + 1, np.concatenate([a, ground_sat]), np.concatenate([b, ground]), np.concatenate([link_s, ground_s]),
                    deduplicate=not links_unique)
+    return _routes(n, graph, ground_sat, station_of_link)
+
+
+class LinkTableRouter:
+    """``route_to_ground`` over a fixed table of links, of which a changing subset carries traffic.
+
+    The table (a < b, pairs unique and sorted by (a, b), as ``IslLinks`` keeps them) is laid out once as
+    the rows of the symmetric sparse graph in canonical order (by row, then column); each call keeps the
+    entries of the links carrying traffic and adds the ground node, which builds the very matrix
+    ``route_to_ground`` would build, without sorting it again.
+    """
+
+    def __init__(self, satellite_count: int, a: np.ndarray, b: np.ndarray):
+        n = _satellite_count(satellite_count)
+        self.n, self.a, self.b = n, a, b
+        count = len(a)
+        rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
+        order = np.argsort(rows * np.int64(n + 1) + cols, kind="stable")
+        self._row = rows[order]
+        self._col = cols[order].astype(np.int32)
+        self._link = np.concatenate([np.arange(count), np.arange(count)])[order]
+
+    def matches(self, a: np.ndarray, b: np.ndarray) -> bool:
+        return a is self.a and b is self.b
+
+    def routes(self, carrying: np.ndarray, link_latency_s: np.ndarray, ground_satellite: np.ndarray,
+               ground_station: np.ndarray, ground_latency_s: np.ndarray) -> Routes:
+        """Routes over the links with `carrying` (P,) True, `link_latency_s` (P,) per table row (only the
+        carrying rows are read), and the ground links as in ``route_to_ground``; the same Routes."""
+        n = self.n
+        keep = np.flatnonzero(carrying.take(self._link))
+        link = self._link.take(keep)
+        row, col = self._row.take(keep), self._col.take(keep)
+        weight = link_latency_s.take(link)
+        if not (np.isfinite(weight).all() and (weight > 0).all()):  # route_to_ground refuses it, with its message
+            carried = np.flatnonzero(carrying)
+            return route_to_ground(n, self.a[carried], self.b[carried], link_latency_s[carried], ground_satellite,
+                                   ground_station, ground_latency_s, links_unique=True)
+        ground_sat, station_of_link, ground_s = _ground_links(n, ground_satellite, ground_station, ground_latency_s)
+        order = np.argsort(ground_sat, kind="stable")
+        gateways, gateway_s = ground_sat[order], ground_s[order]
+        # a gateway's edge to the ground node (column n) ends its row; the ground node's row comes last
+        at = np.searchsorted(row, gateways, side="right")
+        indices = np.concatenate([np.insert(col, at, np.int32(n)), gateways.astype(np.int32)])
+        data = np.concatenate([np.insert(weight, at, gateway_s), gateway_s])
+        counts = np.bincount(row, minlength=n + 1)
+        counts[gateways] += 1
+        counts[n] = len(gateways)
+        indptr = np.zeros(n + 2, dtype=np.int32)
+        np.cumsum(counts, out=indptr[1:])
+        graph = csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
+        return _routes(n, graph, ground_sat, station_of_link)
+
+
+def _routes(n: int, graph: csr_matrix, ground_sat: np.ndarray, station_of_link: np.ndarray) -> Routes:
+    """Routes from one Dijkstra run from the ground node n of `graph` (both directions of every edge)."""
     # The matrix holds both directions of every edge, so it is searched as directed (no symmetrising copy).
     distance_s, predecessor = dijkstra(graph, directed=True, indices=n, return_predecessors=True)
     latency_s = np.asarray(distance_s[:n], dtype=np.float64)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.routing import LIGHT_SPEED_KM_S, Routes, link_latency_s, route_to_ground
+from engine.routing import LIGHT_SPEED_KM_S, LinkTableRouter, Routes, link_latency_s, route_to_ground
 
 LATENCY_REL = 1e-12  # summation order only: the same edges are added along the same path
 RANDOM_GRAPHS = 40
@@ -146,6 +146,31 @@ def test_gateways_are_exactly_the_ground_links_that_are_their_own_best_route(see
         assert (routes.next_hop[g] == -1) == own_leg_is_best
     for i in np.flatnonzero(routes.reachable):
         assert routes.station[i] == station_of[int(routes.gateway[i])]
+
+
+@pytest.mark.parametrize("seed", range(RANDOM_GRAPHS))
+def test_the_link_table_router_matches_the_reference_over_any_carrying_subset(seed):
+    """The engine's per-step router (a fixed table, a changing subset carrying traffic) gives the
+    reference Dijkstra's latencies, and the same routes as route_to_ground over that subset."""
+    case = random_case(seed)
+    n = case["satellite_count"]
+    low = np.minimum(case["link_a"], case["link_b"])
+    high = np.maximum(case["link_a"], case["link_b"])
+    keys = np.unique(low * n + high)  # IslLinks' table: unique pairs a < b, sorted
+    a, b = keys // n, keys % n
+    router = LinkTableRouter(n, a, b)
+    rng = np.random.default_rng(1000 + seed)
+    for _ in range(3):
+        carrying = rng.random(len(a)) < 0.7
+        link_s = rng.uniform(1e-3, 2e-2, len(a))
+        routes = router.routes(carrying, link_s, case["ground_satellite"], case["ground_station"], case["ground_latency_s"])
+        subset = dict(case, link_a=a[carrying], link_b=b[carrying], link_latency_s=link_s[carrying])
+        direct, expected = solve(subset)
+        finite = np.isfinite(expected)
+        np.testing.assert_array_equal(routes.reachable, finite)
+        np.testing.assert_allclose(routes.latency_s[finite], expected[finite], rtol=LATENCY_REL, atol=0)
+        for field in ("latency_s", "hops", "next_hop", "gateway", "station"):
+            np.testing.assert_array_equal(getattr(routes, field), getattr(direct, field))
 
 
 def two_satellites(ground_leg_1_s: float) -> Routes:
