@@ -22,6 +22,9 @@ QUANTITY_UNITS = {
     "radiator_temp_c": "°C",
     "loop_temp_c": "°C",
     "unserved_power_w": "W",
+    "array_output_fraction": "",
+    "battery_capacity_fraction": "",
+    "coolant_flow_fraction": "",
 }
 LEVEL_NAMES = ("normal", "yellow", "red")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.faults import FaultRequest
+
 
 class CommandError(ValueError):
     """A command was refused; the message says why. Nothing was changed."""
@@ -145,6 +147,20 @@ class ForceHandover:
 
 
 @dataclass(frozen=True)
+class InjectFault:
+    """Inject a fault (the instructor's or the timeline's): what, where, its parameters and duration."""
+
+    request: FaultRequest
+
+
+@dataclass(frozen=True)
+class ClearFault:
+    """End an active fault now (the instructor's undo: a failed part works again)."""
+
+    fault_id: str
+
+
+@dataclass(frozen=True)
 class PendingCommand:
     """An on-board command waiting for its satellite to have a route to the ground (it was validated when
     sent, and is validated again when it arrives)."""
@@ -159,6 +175,7 @@ class PendingCommand:
 JOB_COMMANDS = (CancelJob, HoldJob, ReleaseJob, RequeueJob, SetJobPriority, DrainSatellite, UndrainSatellite)
 GPU_COMMANDS = (ResetGpu, SetGpuPower, SetGpuPowerCap)
 NETWORK_COMMANDS = (DisableLink, EnableLink, ForceHandover)
+FAULT_COMMANDS = (InjectFault, ClearFault)
 ON_BOARD_COMMANDS = (ResetGpu, SetGpuPower, SetGpuPowerCap, DisableLink, EnableLink)
 """Commands executed by the satellite itself: they travel over the network and wait for a route. The
 others act on the ground (alarms, the job scheduler, station antennas) and take effect at once."""
@@ -166,5 +183,5 @@ others act on the ground (alarms, the job scheduler, station antennas) and take 
 Command = (
     SetUtilization | AcknowledgeAlarm | ShelveAlarm | UnshelveAlarm | CancelJob | HoldJob | ReleaseJob | RequeueJob
     | SetJobPriority | DrainSatellite | UndrainSatellite | ResetGpu | SetGpuPower | SetGpuPowerCap
-    | DisableLink | EnableLink | ForceHandover
+    | DisableLink | EnableLink | ForceHandover | InjectFault | ClearFault
 )

@@ -173,6 +173,19 @@ class SolarParticleSchedule:
         events = self._events[self._events[:, 0] <= until_s]
         return events[np.argsort(events[:, 0], kind="stable")]
 
+    def inject(self, start_s: float, end_s: float) -> int:
+        """An event from ``start_s`` to ``end_s`` (a fault injected by the instructor or the timeline);
+        returns its row, to end it early with :meth:`end`."""
+        self._cover(start_s)
+        self._scheduled = np.vstack([self._scheduled, [[float(start_s), float(end_s)]]])
+        self._events = np.concatenate([self._scheduled, *self._random])
+        return len(self._scheduled) - 1
+
+    def end(self, row: int, time_s: float) -> None:
+        """End the injected event of ``row`` at ``time_s`` (if it is still running then)."""
+        self._scheduled[row, 1] = min(self._scheduled[row, 1], float(time_s))
+        self._events = np.concatenate([self._scheduled, *self._random])
+
     def multiplier(self, t0_s: float, t1_s: float) -> float:
         """Mean single-event rate multiplier over (t0_s, t1_s]."""
         self._cover(t1_s)

@@ -70,6 +70,8 @@ class EventKind(str, Enum):
     ALARM_SHELVED = "alarm_shelved"
     ALARM_UNSHELVED = "alarm_unshelved"
     OPERATOR_COMMAND = "operator_command"
+    FAULT_INJECTED = "fault_injected"
+    FAULT_ENDED = "fault_ended"
 
 
 @dataclass(frozen=True)

@@ -505,8 +505,10 @@ class GpuHealth:
         lon_deg: np.ndarray,
         junction_c: np.ndarray,
         spe_multiplier: float = 1.0,
+        upset_multiplier: np.ndarray | None = None,
     ) -> GpuHealthStep:
-        """Advance (time_s - dt_s, time_s] with the satellites at (lat, lon) (N,) and junctions at (N, G) °C."""
+        """Advance (time_s - dt_s, time_s] with the satellites at (lat, lon) (N,) and junctions at (N, G) °C.
+        ``upset_multiplier`` (N,) scales every satellite's single-event rates (an ECC storm)."""
         n, g = self._shape
         dt = float(dt_s)
         if not (math.isfinite(dt) and dt > 0):
@@ -529,6 +531,11 @@ class GpuHealth:
         saa = in_saa(lat, lon, r)
         polar = in_polar_region(lat, r)
         scale = (1.0 + (r.saa_multiplier - 1.0) * saa + (r.polar_multiplier - 1.0) * polar) * (spe / self.mean_multiplier)
+        if upset_multiplier is not None:
+            upset = np.asarray(upset_multiplier, dtype=float)
+            if upset.shape != (n,) or not (np.isfinite(upset).all() and (upset > 0).all()):
+                raise ValueError(f"upset_multiplier must be ({n},) positive numbers")
+            scale = scale * upset
         dose_before = self.dose_rad
         dose_factor = (1.0 + (r.saa_dose_multiplier - 1.0) * saa) / self._dose_norm * self._spe_dose_factor(spe)
         self.dose_rad = dose_before + self._dose_per_s * dt * dose_factor
@@ -797,6 +804,36 @@ class GpuHealth:
         if self.state[s, k] == _S.FAILED:
             raise ValueError(f"GPU {k} on satellite {s} has already FAILED")
         return self._apply(s, k, _S.FAILED, cause.strip(), time_s, until_s=0.0)
+
+    def interrupt(self, sat: int, gpu: int, cause: str, time_s: float, until_s: float) -> GpuTransition:
+        """Fault injection: the GPU stops (hang, power cycle) and is RESETTING until ``until_s``, then OK or
+        DEGRADED; refused for GPUs that are FAILED, OFF or already RESETTING."""
+        s, k = self._locate(sat, gpu)
+        _check_time(time_s, "time_s")
+        _check_time(until_s, "until_s")
+        if not until_s > time_s:
+            raise ValueError("an interruption must end after it starts")
+        current = _S(int(self.state[s, k]))
+        if current in (_S.FAILED, _S.OFF, _S.RESETTING):
+            raise ValueError(f"GPU {k} on satellite {s} is {current.name}: it is not running to be interrupted")
+        return self._apply(s, k, _S.RESETTING, cause, time_s, until_s=until_s)
+
+    def wake_by(self, time_s: float) -> None:
+        """Check for ended resets by ``time_s`` (after a reset's end was moved earlier)."""
+        self._next_recovery_s = min(self._next_recovery_s, float(time_s))
+
+    def replace(self, sat: int, gpu: int, time_s: float) -> GpuTransition:
+        """A new GPU board in a FAILED slot (a servicing swap, or the instructor clearing an injected
+        failure): it boots (RESETTING for ``boot_s``), then runs OK."""
+        s, k = self._locate(sat, gpu)
+        _check_time(time_s, "time_s")
+        if self.state[s, k] != _S.FAILED:
+            raise ValueError(f"GPU {k} on satellite {s} has not failed (it is {_S(int(self.state[s, k])).name})")
+        self.state[s, k] = _S.RESETTING  # the one way out of FAILED: new hardware
+        until = time_s + self.params.boot_s
+        self.resetting_until_s[s, k] = until
+        self._next_recovery_s = min(self._next_recovery_s, until)
+        return GpuTransition(s, k, _S.FAILED, _S.RESETTING, "board replaced", float(time_s))
 
     def _apply(self, s: int, k: int, to: GpuHealthState, cause: str, time_s: float | None, until_s: float) -> GpuTransition:
         if time_s is not None:

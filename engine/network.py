@@ -113,6 +113,8 @@ class NetworkModel:
             (outage.start, outage.start + outage.duration, index[outage.station]) for outage in config.station_outage
         )
         self.operator_down = np.zeros(len(stations), dtype=bool)
+        self.fault_down = np.zeros(len(stations), dtype=np.int64)
+        """Station-outage faults active at each station (it is down while any is)."""
         """Stations the operator (or a fault) has taken off the air, on top of the timeline's outages."""
         self.routes: Routes = route_to_ground(self.n, [], [], [], [], [], [])
         self._link_table: _LinkTable | None = None
@@ -205,7 +207,7 @@ class NetworkModel:
         return NetworkStep(transitions, changes, outages, rerouted)
 
     def _stations_up(self, time_s: float) -> np.ndarray:
-        up = ~self.operator_down.copy()
+        up = ~self.operator_down & (self.fault_down == 0)
         for start, end, station in self._outages:
             if start <= time_s < end:
                 up[station] = False

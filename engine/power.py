@@ -80,6 +80,21 @@ class Battery:
         self.floor_j = (1.0 - hw.battery_max_dod) * self.capacity_j
         self.energy_j = np.clip(hw.battery_initial_soc * self.capacity_j, self.floor_j, self.capacity_j)
         self.max_charge_w = hw.battery_charge_rate_c * hw.battery_kwh * 1000.0
+        self.capacity_fraction = np.ones(hw.count)
+        """Capacity left of nominal (cells lost to faults; a new battery module restores it)."""
+
+    def set_capacity_fraction(self, fraction: np.ndarray) -> np.ndarray:
+        """Scale the usable window and charge rate to ``fraction`` (N,) of nominal; energy above the new
+        capacity is lost with the cells. Returns the energy lost, J (N,)."""
+        fraction = np.asarray(fraction, dtype=float)
+        nominal_j = self.hw.battery_kwh * JOULES_PER_KWH
+        self.capacity_fraction = fraction.copy()
+        self.capacity_j = nominal_j * fraction
+        self.floor_j = (1.0 - self.hw.battery_max_dod) * self.capacity_j
+        self.max_charge_w = self.hw.battery_charge_rate_c * self.hw.battery_kwh * 1000.0 * fraction
+        lost = np.maximum(self.energy_j - self.capacity_j, 0.0)
+        self.energy_j = self.energy_j - lost
+        return lost
 
     @property
     def soc(self) -> np.ndarray:

@@ -22,18 +22,21 @@ from sgp4.api import WGS72, Satrec, SatrecArray
 
 from engine.alarms import Alarm, AlarmBoard
 from engine.commands import (
+    FAULT_COMMANDS,
     GPU_COMMANDS,
     JOB_COMMANDS,
     NETWORK_COMMANDS,
     ON_BOARD_COMMANDS,
     AcknowledgeAlarm,
     CancelJob,
+    ClearFault,
     Command,
     CommandError,
     DisableLink,
     DrainSatellite,
     EnableLink,
     ForceHandover,
+    InjectFault,
     PendingCommand,
     HoldJob,
     ReleaseJob,
@@ -53,6 +56,9 @@ from engine.constants import KELVIN, SECONDS_PER_YEAR
 from engine.durations import format_delay
 from engine.ephemeris import MissionClock, SunEphemeris
 from engine.events import Event, EventKind, Severity
+from engine.fault_control import FaultControl
+from engine.fault_schedule import FaultTimeline, RandomFaults
+from engine.faults import Fault, FaultEnd
 from engine.fleet import FleetHardware
 from engine.frames import geodetic_from_ecef, rotation_teme_to_ecef
 from engine.history import SatelliteHistory, TelemetryHistory
@@ -131,7 +137,7 @@ class Simulation:
     def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None):
         self.spec = spec
         self.seed = spec.seed if seed is None else int(seed)
-        health_rng, spe_rng, workload_rng, network_rng = np.random.default_rng(self.seed).spawn(4)
+        health_rng, spe_rng, workload_rng, network_rng, fault_rng = np.random.default_rng(self.seed).spawn(5)
         self.step_s = float(spec.step_s if step_s is None else step_s)
         if not self.step_s > 0:
             raise ValueError("step must be positive")
@@ -146,6 +152,14 @@ class Simulation:
         self.contacts = ContactTracker(self.network, len(self.satellite_ids))
         self._station_lat, self._station_lon = frozen(self.network.lat_deg), frozen(self.network.lon_deg)
         self.battery = Battery(self.hw)
+        self._array_output_fraction = np.ones(len(self.satellite_ids))
+        """What the array telemetry says of the array: output over the healthy array's, held in eclipse."""
+        self.faults = FaultControl(self)
+        """Injected faults and their effects (``InjectFault``, ``ClearFault``; ``faults.book`` keeps them)."""
+        self.hide_faults = spec.mission.hide_faults
+        self.fault_timeline = FaultTimeline(spec.events)
+        self.random_faults = RandomFaults(spec.fault_rates, self.satellite_ids, self.network.ids, self.hw.gpu_present,
+                                          [s.shell for s in spec.satellites], fault_rng)
         self.thermal = ThermalState(self.hw)
         self.gpus = GpuState(self.hw)
         self.policy = spec.power_policy
@@ -230,7 +244,12 @@ class Simulation:
         previous_time = self.time_s
         new_time = self.time_s + dt
         hw = self.hw
+        if self.fault_timeline.next_s <= previous_time or self.random_faults.rates:
+            self._mission_faults(previous_time, dt)
+        condition = self.faults.book.condition
         available = self.health.usable
+        if condition.rebooting.any():
+            available = available & ~condition.rebooting[:, None]
         work_level = self.shed_level
         if self.workload is not None:  # the scheduler places work for this step on GPUs usable now
             usable = available & ~self.gpus.shutdown & (work_level < ShedLevel.SAFE)[:, None]
@@ -259,6 +278,10 @@ class Simulation:
         heater_request = np.where(self.heater_on, hw.heater_power_w, 0.0)
         age_years = new_time / SECONDS_PER_YEAR
         solar_available = solar_array_power_w(hw, self._flux, self._illumination, self.thermal.array_k - KELVIN, age_years)
+        if self.faults.any_active or self.faults.book.version:
+            output = condition.array_factor * condition.sun_factor
+            solar_available = solar_available * output
+            self._array_output_fraction = np.where(self._illumination >= SUNLIT_THRESHOLD, output, self._array_output_fraction)
         flows = balance_power(hw, self.battery, solar_available, per_satellite_sum(demand.power_w), heater_request, dt,
                               self._comms_w)
         gpu_power = demand.power_w * flows.gpu_supply_fraction[:, None]
@@ -312,7 +335,7 @@ class Simulation:
         self._events[first_new_event:] = sorted(self._events[first_new_event:], key=lambda event: event.time_s)
         self._evaluate_alarms(new_time)
         if not self.ideal_telemetry:
-            self.downlink.receive(self.comms.routes.reachable, self._telemetry_now())
+            self.downlink.receive(self._in_contact(), self._telemetry_now())
         self.statistics.accumulate(
             dt,
             sunlit_now,
@@ -330,6 +353,8 @@ class Simulation:
         self._check_finite(new_time)
         self.time_s = new_time
         self.step_index += 1
+        if self.faults.any_active:
+            self._expire_faults(new_time)
         self._deliver_pending()  # queued commands reach satellites with a route now, stamped with the step's end
         if self.telemetry_history.due(new_time):
             self._record_history(new_time)
@@ -352,7 +377,7 @@ class Simulation:
         (``pending_commands``), or refused then, with an event, if it no longer applies."""
         if isinstance(command, ON_BOARD_COMMANDS) and not self.ideal_telemetry:
             targets = self._on_board_targets(command)
-            if not self.comms.routes.reachable[list(targets)].any():
+            if not self._in_contact()[list(targets)].any():
                 description = self._describe(command)
                 names = tuple(self.satellite_ids[t] for t in targets)
                 self._pending.append(PendingCommand(command, names, self.time_s, description))
@@ -389,7 +414,7 @@ class Simulation:
         """Carry out the queued commands whose satellite has a route now (in the order they were sent)."""
         if not self._pending:
             return
-        reachable = self.comms.routes.reachable
+        reachable = self._in_contact()
         waiting = []
         for pending in self._pending:
             if not any(reachable[self._index[name]] for name in pending.satellites):
@@ -436,6 +461,10 @@ class Simulation:
             message = self._apply_gpu_command(command)
         elif isinstance(command, NETWORK_COMMANDS):
             message = self._apply_network_command(command)
+        elif isinstance(command, FAULT_COMMANDS):
+            message = self._apply_fault_command(command)
+            if message is None:
+                return
         else:
             raise CommandError(f"unknown command {type(command).__name__}")
         self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"operator: {message}{suffix}"))
@@ -664,9 +693,12 @@ class Simulation:
             "shed_level": self.shed_level,
             "heater_on": self.heater_on,
             "unserved_power_w": flows.unserved_w,
+            "array_output_fraction": self._array_output_fraction,
+            "battery_capacity_kwh": self.battery.capacity_j / 3.6e6,
             "radiator_temp_c": self.thermal.radiator_k - KELVIN,
             "loop_temp_c": self.thermal.loop_k - KELVIN,
             "radiator_flow_fraction": self.thermal.radiator_flow_fraction,
+            "coolant_flow_fraction": self.thermal.pump_flow_fraction,
             "array_temp_c": self.thermal.array_k - KELVIN,
             "gpu_temp_c": self.thermal.junction_k - KELVIN,
             "gpu_powered": demand.powered,
@@ -858,6 +890,9 @@ class Simulation:
             "radiator_temp_c": self.thermal.radiator_k - KELVIN,
             "loop_temp_c": self.thermal.loop_k - KELVIN,
             "unserved_power_w": self._flows.unserved_w,
+            "array_output_fraction": self._array_output_fraction,
+            "battery_capacity_fraction": self.battery.capacity_fraction,
+            "coolant_flow_fraction": self.thermal.pump_flow_fraction,
         }
         kinds = {
             "raised": EventKind.ALARM_RAISED,
@@ -907,7 +942,9 @@ class Simulation:
         lat = np.degrees(np.arctan2(ecef[:, 2], np.hypot(ecef[:, 0], ecef[:, 1])))  # geocentric: the SAA is coarse
         lon = np.degrees(np.arctan2(ecef[:, 1], ecef[:, 0]))
         spe = self.solar_particle_events.multiplier(t0, t1)
-        health = self.health.step(t1, dt, lat, lon, self.thermal.junction_k - KELVIN, spe)
+        upset = self.faults.book.condition.upset_multiplier if self.faults.any_active else None
+        health = self.health.step(t1, dt, lat, lon, self.thermal.junction_k - KELVIN, spe,
+                                  upset if upset is not None and (upset != 1.0).any() else None)
         self._killed = health.process_killed
         self._radiation_multiplier = health.multiplier
         return health
@@ -963,8 +1000,96 @@ class Simulation:
                                job=transition.job_id))
 
     def _terminals_powered(self) -> np.ndarray:
-        """(N,) satellites that can power laser terminals: not in safe mode, orbit known."""
-        return (self.shed_level < ShedLevel.SAFE) & ~self.orbit_error
+        """(N,) satellites that can power laser terminals: not in safe mode, orbit known, flight computer up
+        and attitude under control."""
+        powered = (self.shed_level < ShedLevel.SAFE) & ~self.orbit_error
+        if self.faults.any_active:
+            powered &= ~self.faults.book.condition.terminals_blocked
+        return powered
+
+    def _in_contact(self) -> np.ndarray:
+        """(N,) satellites the ground hears and can command now: a route, and a flight computer running."""
+        reachable = self.comms.routes.reachable
+        if self.faults.any_active:
+            reachable = reachable & ~self.faults.book.condition.rebooting
+        return reachable
+
+    # -------------------------------------------------------------------------------------------- faults
+
+    def _expire_faults(self, time_s: float) -> None:
+        """At a step's end: faults whose time is up by then end (at their own end times); the hardware
+        condition reaches the models for the next step."""
+        for ended, changes in self.faults.expire(time_s):
+            self._record_fault_end(ended, changes)
+        self.faults.apply_condition()
+
+    def _mission_faults(self, t0: float, dt: float) -> None:
+        """Timeline faults due by ``t0`` and stochastic faults for the step [t0, t0 + dt], injected at t0.
+        One the fleet cannot take now (the GPU already failed, the link is gone) is logged and dropped."""
+        for firing in self.fault_timeline.due(t0):
+            self._inject_from_mission(firing.request, t0, "timeline", f"event {firing.event_id}")
+        if self.random_faults.rates:
+            links = (self.comms.links.a, self.comms.links.b)
+            for request in self.random_faults.draw(dt, links):
+                if not self._inject_from_mission(request, t0, "random", None):
+                    self.random_faults.skipped += 1
+        self.faults.apply_condition()
+
+    def _inject_from_mission(self, request, time_s: float, source: str, label: str | None) -> bool:
+        try:
+            fault, changes = self.faults.inject(request, time_s, source)
+        except ValueError as error:
+            if label is not None:  # a stochastic draw that cannot act is simply not a fault
+                self._record(Event(time_s, EventKind.FAULT_INJECTED, Severity.WARNING, None,
+                                   f"timeline {label}: fault not injected: {error}"))
+            return False
+        self._record_fault_start(fault, changes)
+        return True
+
+    def _apply_fault_command(self, command) -> str | None:
+        """Inject or clear a fault (validated completely first). Returns the log message, or None when the
+        mission hides faults from the operator (the fault book keeps it)."""
+        try:
+            if isinstance(command, InjectFault):
+                fault, changes = self.faults.inject(command.request, self.time_s, "operator")
+                self._record_fault_start(fault, changes)
+                message = f"inject {fault.title.lower()} on {fault.target} ({fault.id})"
+            else:
+                ended, changes = self.faults.end(command.fault_id, self.time_s, "cleared")
+                self._record_fault_end(ended, changes)
+                message = f"clear fault {ended.fault.id} ({ended.fault.title.lower()} on {ended.fault.target})"
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        self.faults.apply_condition()
+        return None if self.hide_faults else message
+
+    def _record_fault_start(self, fault: Fault, changes: list) -> None:
+        for change in changes:
+            self._record_fault_change(change)
+        if not self.hide_faults:
+            until = "permanent" if fault.end_s is None else f"for {format_delay(fault.end_s - fault.start_s)}"
+            self._record(Event(fault.start_s, EventKind.FAULT_INJECTED, Severity.WARNING, self._fault_source(fault),
+                               f"fault {fault.id}: {fault.title} on {fault.target} ({fault.source}, {until})"))
+
+    def _record_fault_end(self, ended: FaultEnd, changes: list) -> None:
+        for change in changes:
+            self._record_fault_change(change)
+        if not self.hide_faults:
+            fault = ended.fault
+            self._record(Event(ended.time_s, EventKind.FAULT_ENDED, Severity.INFO, self._fault_source(fault),
+                               f"fault {fault.id} {ended.how}: {fault.title} on {fault.target}"))
+
+    def _record_fault_change(self, change) -> None:
+        if isinstance(change, GpuTransition):
+            self._record_gpu_transition(change)
+        else:
+            kind, severity = _LINK_EVENTS[change.after]
+            ids = self.satellite_ids
+            self._record(Event(change.time_s, kind, severity, ids[change.a],
+                               f"ISL {ids[change.a]} ↔ {ids[change.b]} {change.after.name}: {change.cause}", peer=ids[change.b]))
+
+    def _fault_source(self, fault: Fault) -> str | None:
+        return self.satellite_ids[fault.satellite] if fault.satellite >= 0 else None
 
     def _account_network(self, step: NetworkStep, t0: float, t1: float) -> None:
         """Events for the network's changes, downlinked data per pass, and when telemetry was last heard."""

@@ -73,11 +73,17 @@ class FleetSnapshot:
     shed_level: np.ndarray
     heater_on: np.ndarray
     unserved_power_w: np.ndarray
+    array_output_fraction: np.ndarray
+    """(N,) array output over what a healthy array would give in the same light (held through eclipse)."""
+    battery_capacity_kwh: np.ndarray
+    """(N,) the battery's usable capacity as its management system estimates it."""
     # thermal
     radiator_temp_c: np.ndarray
     loop_temp_c: np.ndarray
     radiator_flow_fraction: np.ndarray
     """(N,) share of the coolant flowing through the radiator (the bypass valve diverts the rest)."""
+    coolant_flow_fraction: np.ndarray
+    """(N,) loop flow the pump delivers, of nominal (the flow meter)."""
     array_temp_c: np.ndarray
     gpu_temp_c: np.ndarray
     # GPUs

@@ -21,7 +21,8 @@ __all__ = ["TELEMETRY_FIELDS", "TelemetryDownlink"]
 TELEMETRY_FIELDS = (
     "solar_available_w", "solar_power_w", "load_power_w", "bus_power_w", "gpu_total_power_w", "heater_power_w",
     "battery_net_w", "battery_soc", "battery_energy_kwh", "shed_level", "heater_on", "unserved_power_w",
-    "radiator_temp_c", "loop_temp_c", "radiator_flow_fraction", "array_temp_c",
+    "array_output_fraction", "battery_capacity_kwh",
+    "radiator_temp_c", "loop_temp_c", "radiator_flow_fraction", "coolant_flow_fraction", "array_temp_c",
     "gpu_temp_c", "gpu_powered", "gpu_power_w", "gpu_throttled", "gpu_shutdown", "gpu_speed", "gpu_health",
     "gpu_ecc_corrected", "gpu_ecc_uncorrected", "gpu_retired_rows", "dose_rad", "radiation_multiplier",
     "alarm_level",

@@ -57,8 +57,18 @@ class ThermalState:
         """Share of the loop's flow through the radiator in the last step (the rest bypasses it)."""
         self.gpu_count = hw.gpu_count.astype(float)
         self.radiator_emitting_m2 = 2.0 * hw.radiator_m2
+        self.radiator_area_fraction = np.ones(hw.count)
+        """Radiator area still radiating (damage lowers it)."""
+        self.pump_flow_fraction = np.ones(hw.count)
+        """Loop flow the pump delivers (a failed pump leaves the backup path's share)."""
         self.radiator_capacity = hw.radiator_heat_capacity_j_per_k_m2 * hw.radiator_m2
         self.array_capacity = hw.solar_array_heat_capacity_j_per_k_m2 * np.maximum(hw.solar_array_m2, 1e-3)
+
+    def set_damage(self, radiator_area_fraction: np.ndarray, pump_flow_fraction: np.ndarray) -> None:
+        """Radiator area and pump flow left, (N,) fractions of nominal (faults; a servicing swap restores)."""
+        self.radiator_area_fraction = np.asarray(radiator_area_fraction, dtype=float).copy()
+        self.pump_flow_fraction = np.asarray(pump_flow_fraction, dtype=float).copy()
+        self.radiator_emitting_m2 = 2.0 * self.hw.radiator_m2 * self.radiator_area_fraction
 
     def radiator_environment_w(
         self, flux_w_m2: np.ndarray, illumination: np.ndarray, subsolar_cos: np.ndarray, view_factor: np.ndarray
@@ -68,7 +78,7 @@ class ThermalState:
         sun = hw.radiator_absorptance * flux_w_m2 * illumination * hw.radiator_sun_cosine
         albedo = 2.0 * hw.radiator_absorptance * EARTH_ALBEDO * flux_w_m2 * subsolar_cos * view_factor
         infrared = 2.0 * hw.radiator_emissivity * EARTH_IR_W_M2 * view_factor
-        return hw.radiator_m2 * (sun + albedo + infrared)
+        return hw.radiator_m2 * self.radiator_area_fraction * (sun + albedo + infrared)
 
     def radiated_w(self) -> np.ndarray:
         """Power the radiator emits to space now, W."""
@@ -94,7 +104,7 @@ class ThermalState:
         a = np.where(present, (c_j_dt * self.junction_k + gpu_heat_w) / denominator, 0.0)
         b = (g_jc / denominator)[:, 0]
         g = hw.gpu_to_loop_conductance_w_per_k
-        g_full = hw.loop_to_radiator_conductance_w_per_k
+        g_full = hw.loop_to_radiator_conductance_w_per_k * self.pump_flow_fraction
         c_l_dt = hw.loop_heat_capacity_j_per_k / dt_s
         c_r_dt = self.radiator_capacity / dt_s
 
@@ -141,7 +151,8 @@ class ThermalState:
         minimum = hw.radiator_bypass_min_fraction * g_full
         needed = np.where(np.isfinite(needed), needed, minimum)
         conductance = np.where(throttle, np.clip(needed, minimum, g_full), g_full)
-        self.radiator_flow_fraction = conductance / g_full
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.radiator_flow_fraction = np.where(g_full > 0, conductance / g_full, 0.0)
         return conductance
 
     def settle(

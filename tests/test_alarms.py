@@ -24,6 +24,9 @@ def values(soc: float) -> dict[str, np.ndarray]:
         "radiator_temp_c": np.array([20.0]),
         "loop_temp_c": np.array([25.0]),
         "unserved_power_w": np.array([0.0]),
+        "array_output_fraction": np.array([1.0]),
+        "battery_capacity_fraction": np.array([1.0]),
+        "coolant_flow_fraction": np.array([1.0]),
     }
 
 

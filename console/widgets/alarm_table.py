@@ -27,6 +27,9 @@ QUANTITY_NAMES = {
     "radiator_temp_c": "radiator temp",
     "loop_temp_c": "loop temp",
     "unserved_power_w": "unserved power",
+    "array_output_fraction": "array output",
+    "battery_capacity_fraction": "battery capacity",
+    "coolant_flow_fraction": "coolant flow",
 }
 SEVERITY_LABELS = {"yellow": "YEL", "red": "RED"}
 

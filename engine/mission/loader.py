@@ -308,6 +308,8 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
                                     f"no ground station {outage.station!r} (stations: {', '.join(sorted(station_ids)) or 'none'})"))
     if (model.job or model.workload.generator) and satellites:
         issues.extend(_oversized_jobs(model, satellites, located, path))
+    if (model.event or model.fault) and satellites:
+        issues.extend(_fault_issues(model, satellites, located, path))
     if issues:
         raise MissionError(issues)
     return MissionSpec(
@@ -324,7 +326,51 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         radiation=model.radiation,
         gpu_health=model.gpu_health,
         network=model.network,
+        events=tuple(model.event),
+        fault_rates=tuple(model.fault),
     )
+
+
+def _fault_issues(model: MissionFile, satellites: list[SatelliteSpec], located: Located, path: Path) -> list[MissionIssue]:
+    """Timeline faults and fault rates checked against the fleet: targets, parameters and durations (a
+    timeline fault on a laser link is checked for the link when it fires: links come and go)."""
+    import numpy as np
+
+    from engine.fault_catalogue import CATALOGUE, Target
+    from engine.faults import FaultBook, FaultRequest
+
+    counts = np.array([s.hardware.gpus for s in satellites], dtype=int)
+    present = np.arange(max(int(counts.max()), 1))[None, :] < counts[:, None]
+    ids = [s.id for s in satellites]
+    stations = [station.id for station in model.ground_station]
+    book = FaultBook(ids, stations, present, lambda a, b: True)
+    issues = []
+    for index, event in enumerate(model.event):
+        try:
+            book.resolve(event.fault.request(), 0.0, "timeline")
+        except ValueError as error:
+            issues.append(_issue_at(located, path, ("event", index, "fault"), str(error)))
+    shells = {shell.name for shell in model.shell}
+    for index, rate in enumerate(model.fault):
+        unknown = [name for name in rate.shells if name not in shells]
+        if unknown:
+            issues.append(_issue_at(located, path, ("fault", index, "shells"),
+                                    f"no shell {unknown[0]!r} (shells: {', '.join(sorted(shells)) or 'none'})"))
+            continue
+        target = CATALOGUE[rate.kind].target
+        if target == Target.STATION and not stations:
+            issues.append(_issue_at(located, path, ("fault", index, "kind"), "station faults need a ground station"))
+            continue
+        example = {Target.GPU: dict(satellite=ids[0], gpu=0), Target.SATELLITE: dict(satellite=ids[0]),
+                   Target.LINK: dict(satellite=ids[0], peer=ids[-1]), Target.STATION: dict(station=stations[0] if stations else None),
+                   Target.FLEET: {}}[target]
+        try:
+            book.resolve(FaultRequest(rate.kind, params=dict(rate.params), duration_s=rate.duration,
+                                      permanent=rate.permanent, **example), 0.0, "random")
+        except ValueError as error:
+            if "no laser link" not in str(error):
+                issues.append(_issue_at(located, path, ("fault", index), str(error)))
+    return issues
 
 
 def _oversized_jobs(model: MissionFile, satellites: list[SatelliteSpec], located: Located, path: Path) -> list[MissionIssue]:

@@ -11,7 +11,7 @@ import re
 from enum import Enum
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
     BaseModel,
@@ -24,6 +24,8 @@ from pydantic import (
 )
 
 from engine.durations import parse_duration
+from engine.fault_catalogue import FaultKind
+from engine.faults import FaultRequest
 from engine.gpu_health import GpuHealthParams, RadiationParams
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -51,6 +53,9 @@ class MissionSection(_Strict):
     step: Duration = Field(description="simulated seconds per engine step")
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     briefing: str = ""
+    hide_faults: bool = False
+    """Training: injected faults are kept from the operator (events and alarms show only their symptoms)
+    until the debrief reveals them."""
 
     @field_validator("id")
     @classmethod
@@ -461,6 +466,11 @@ DEFAULT_LIMITS: dict[str, dict[str, float]] = {
     "radiator_temp_c": {"red_low": -75.0, "yellow_low": -65.0, "yellow_high": 60.0, "red_high": 80.0, "deadband": 3.0},
     "loop_temp_c": {"red_low": -5.0, "yellow_low": 2.0, "yellow_high": 50.0, "red_high": 60.0, "deadband": 2.0},
     "unserved_power_w": {"red_high": 0.5, "deadband": 0.0},
+    # Symptoms of hardware faults: the array giving less than a healthy one in the same light, the battery
+    # management system's capacity estimate, the loop's flow meter.
+    "array_output_fraction": {"red_low": 0.6, "yellow_low": 0.9, "deadband": 0.02},
+    "battery_capacity_fraction": {"red_low": 0.7, "yellow_low": 0.9, "deadband": 0.0},
+    "coolant_flow_fraction": {"red_low": 0.3, "yellow_low": 0.8, "deadband": 0.0},
 }
 
 
@@ -468,13 +478,18 @@ class Limits(_Strict):
     """``[limits.<quantity>]``: telemetry limits; a table given in the file overrides only the keys it sets.
 
     Quantities: battery_soc (fraction), gpu_temp_c (hottest GPU junction), radiator_temp_c, loop_temp_c,
-    unserved_power_w (load the PCDU could not serve)."""
+    unserved_power_w (load the PCDU could not serve), array_output_fraction (array output over a healthy
+    array's in the same light), battery_capacity_fraction (estimated capacity over nominal),
+    coolant_flow_fraction (the loop's flow meter)."""
 
     battery_soc: Limit = Limit(**DEFAULT_LIMITS["battery_soc"])
     gpu_temp_c: Limit = Limit(**DEFAULT_LIMITS["gpu_temp_c"])
     radiator_temp_c: Limit = Limit(**DEFAULT_LIMITS["radiator_temp_c"])
     loop_temp_c: Limit = Limit(**DEFAULT_LIMITS["loop_temp_c"])
     unserved_power_w: Limit = Limit(**DEFAULT_LIMITS["unserved_power_w"])
+    array_output_fraction: Limit = Limit(**DEFAULT_LIMITS["array_output_fraction"])
+    battery_capacity_fraction: Limit = Limit(**DEFAULT_LIMITS["battery_capacity_fraction"])
+    coolant_flow_fraction: Limit = Limit(**DEFAULT_LIMITS["coolant_flow_fraction"])
 
     @model_validator(mode="before")
     @classmethod
@@ -591,6 +606,66 @@ class Network(_Strict):
         return self
 
 
+class FaultAction(_Strict):
+    """A fault to inject (``[[event]] fault = {...}``): its kind (see ``engine.fault_catalogue``), target,
+    parameters, and ``duration`` (default: the kind's) or ``permanent``."""
+
+    kind: FaultKind
+    satellite: Optional[str] = None
+    gpu: Optional[Annotated[int, Field(ge=0)]] = None
+    peer: Optional[str] = None
+    station: Optional[str] = None
+    params: dict[str, Union[float, str]] = {}
+    duration: Optional[Duration] = None
+    permanent: bool = False
+
+    def request(self) -> FaultRequest:
+        return FaultRequest(self.kind, self.satellite, self.gpu, self.peer, self.station, dict(self.params),
+                            self.duration, self.permanent)
+
+
+class TimelineEvent(_Strict):
+    """``[[event]]``: an action on the mission timeline, fired ``at`` a mission time, ``every`` period (from
+    ``at``, or from one period in; at most ``count`` times, not after ``until``), or ``delay`` after each
+    firing of the event ``after``."""
+
+    id: str
+    at: Optional[Duration] = None
+    every: Optional[Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]] = None
+    count: Optional[Annotated[int, Field(ge=1)]] = None
+    until: Optional[Duration] = None
+    after: Optional[str] = None
+    delay: Duration = 0.0
+    fault: Optional[FaultAction] = None
+
+    @model_validator(mode="after")
+    def _one_trigger_and_an_action(self) -> "TimelineEvent":
+        if self.after is not None and (self.at is not None or self.every is not None):
+            raise ValueError("give either after (another event) or at/every, not both")
+        if self.after is None and self.at is None and self.every is None:
+            raise ValueError("an event needs a trigger: at, every or after")
+        if self.delay and self.after is None:
+            raise ValueError("delay applies only with after")
+        if (self.count is not None or self.until is not None) and self.every is None and self.after is None:
+            raise ValueError("count and until apply only to repeated events (every, after)")
+        if self.fault is None:
+            raise ValueError("an event needs an action (fault = {...})")
+        return self
+
+
+class FaultRate(_Strict):
+    """``[[fault]]``: faults of one kind drawn at random from the run seed, at ``rate_per_year`` per target
+    (per GPU for GPU faults, per satellite, per laser link, per station, or for the whole fleet),
+    optionally only on the satellites of ``shells``."""
+
+    kind: FaultKind
+    rate_per_year: Annotated[float, Field(gt=0, le=1e6)]
+    params: dict[str, Union[float, str]] = {}
+    duration: Optional[Duration] = None
+    permanent: bool = False
+    shells: list[str] = []
+
+
 class MissionFile(_Strict):
     """A whole mission document, after its includes are merged in."""
 
@@ -607,6 +682,26 @@ class MissionFile(_Strict):
     power_policy: PowerPolicy = PowerPolicy()
     limits: Limits = Limits()
     network: Network = Network()
+    event: list[TimelineEvent] = []
+    fault: list[FaultRate] = []
+
+    @model_validator(mode="after")
+    def _events_are_consistent(self) -> "MissionFile":
+        ids = [event.id for event in self.event]
+        duplicates = sorted({event_id for event_id in ids if ids.count(event_id) > 1})
+        if duplicates:
+            raise ValueError(f"event ids must be unique: {', '.join(duplicates)}")
+        after = {event.id: event.after for event in self.event}
+        for event in self.event:
+            if event.after is not None and event.after not in after:
+                raise ValueError(f"event {event.id} comes after {event.after!r}, which is not an event (events: {', '.join(ids)})")
+            seen, step = {event.id}, event.after
+            while step is not None:
+                if step in seen:
+                    raise ValueError(f"event {event.id}: its 'after' chain loops back to {step!r}")
+                seen.add(step)
+                step = after.get(step)
+        return self
 
     @model_validator(mode="after")
     def _engine_parameters_are_consistent(self) -> "MissionFile":

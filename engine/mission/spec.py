@@ -10,6 +10,7 @@ from engine.mission.models import (
     GpuHealthModel,
     GroundStation,
     Hardware,
+    FaultRate,
     Job,
     Limits,
     MissionSection,
@@ -18,6 +19,7 @@ from engine.mission.models import (
     RadiationModel,
     Scheduler,
     Shell,
+    TimelineEvent,
     Workload,
 )
 
@@ -53,6 +55,8 @@ class MissionSpec:
     radiation: RadiationModel = RadiationModel()  # type: ignore[valid-type]
     gpu_health: GpuHealthModel = GpuHealthModel()  # type: ignore[valid-type]
     network: Network = Network()
+    events: tuple[TimelineEvent, ...] = ()
+    fault_rates: tuple[FaultRate, ...] = ()
 
     @property
     def id(self) -> str:
