@@ -161,6 +161,39 @@ class ClearFault:
 
 
 @dataclass(frozen=True)
+class DispatchServicer:
+    """Send a servicing vehicle to a satellite with parts to swap (e.g. ("gpu_board", "battery_module"));
+    it docks once the satellite is drained and in maintenance."""
+
+    servicer: str
+    satellite: str
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AbortServicing:
+    """Abort a servicing mission (the vehicle backs off, or undocks first if docked)."""
+
+    mission_id: str
+
+
+@dataclass(frozen=True)
+class SetMaintenance:
+    """Put a satellite in maintenance mode for ``duration_s``: its alarms are shelved with ``reason``."""
+
+    satellite: str
+    reason: str
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class EndMaintenance:
+    """Take a satellite out of maintenance mode (refused while a servicer is working on it)."""
+
+    satellite: str
+
+
+@dataclass(frozen=True)
 class PendingCommand:
     """An on-board command waiting for its satellite to have a route to the ground (it was validated when
     sent, and is validated again when it arrives)."""
@@ -176,6 +209,7 @@ JOB_COMMANDS = (CancelJob, HoldJob, ReleaseJob, RequeueJob, SetJobPriority, Drai
 GPU_COMMANDS = (ResetGpu, SetGpuPower, SetGpuPowerCap)
 NETWORK_COMMANDS = (DisableLink, EnableLink, ForceHandover)
 FAULT_COMMANDS = (InjectFault, ClearFault)
+SERVICING_COMMANDS = (DispatchServicer, AbortServicing, SetMaintenance, EndMaintenance)
 ON_BOARD_COMMANDS = (ResetGpu, SetGpuPower, SetGpuPowerCap, DisableLink, EnableLink)
 """Commands executed by the satellite itself: they travel over the network and wait for a route. The
 others act on the ground (alarms, the job scheduler, station antennas) and take effect at once."""
@@ -183,5 +217,6 @@ others act on the ground (alarms, the job scheduler, station antennas) and take 
 Command = (
     SetUtilization | AcknowledgeAlarm | ShelveAlarm | UnshelveAlarm | CancelJob | HoldJob | ReleaseJob | RequeueJob
     | SetJobPriority | DrainSatellite | UndrainSatellite | ResetGpu | SetGpuPower | SetGpuPowerCap
-    | DisableLink | EnableLink | ForceHandover | InjectFault | ClearFault
+    | DisableLink | EnableLink | ForceHandover | InjectFault | ClearFault | DispatchServicer | AbortServicing
+    | SetMaintenance | EndMaintenance
 )

@@ -72,6 +72,9 @@ class EventKind(str, Enum):
     OPERATOR_COMMAND = "operator_command"
     FAULT_INJECTED = "fault_injected"
     FAULT_ENDED = "fault_ended"
+    SERVICING = "servicing"
+    MAINTENANCE_BEGIN = "maintenance_begin"
+    MAINTENANCE_END = "maintenance_end"
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,59 @@ def build_report(sim: Simulation) -> dict[str, Any]:
     }
     if metrics is not None:
         report["jobs"] = _jobs_section(sim, metrics)
+    report["faults"] = _faults_section(sim)
+    if sim.servicing.fleet.servicers():
+        report["servicing"] = _servicing_section(sim)
     return report
+
+
+def _faults_section(sim: Simulation) -> dict[str, Any]:
+    """Every fault injected (the ground truth, also when the mission hid them from the operator)."""
+    book = sim.faults.book
+    ended = {end.fault.id: end for end in book.ended}
+    faults = []
+    for fault in book.injected:
+        end = ended.get(fault.id)
+        faults.append({
+            "id": fault.id, "kind": fault.kind.value, "target": fault.target, "source": fault.source,
+            "params": dict(fault.params), "start": _iso(sim, fault.start_s),
+            "end": _iso(sim, end.time_s) if end is not None else None,
+            "ended": end.how if end is not None else None,
+        })
+    return {
+        "injected": len(book.injected),
+        "by_source": dict(sorted(_count(f.source for f in book.injected).items())),
+        "by_kind": dict(sorted(_count(f.kind.value for f in book.injected).items())),
+        "active_at_end": len(book.active),
+        "random_draws_dropped": sim.random_faults.skipped,
+        "battery_energy_lost_kwh": round(sim.faults.battery_energy_lost_j / 3.6e6, 6),
+        "list": faults,
+    }
+
+
+def _servicing_section(sim: Simulation) -> dict[str, Any]:
+    """Servicing vehicles and every mission they flew or are flying."""
+    fleet = sim.servicing.fleet
+    missions = []
+    for m in fleet.missions():
+        missions.append({
+            "id": m.mission_id, "servicer": m.servicer_id, "target": sim.satellite_ids[m.target],
+            "parts": [p.value for p in m.parts], "status": m.status.value,
+            "phase": m.phase.name if m.phase is not None else None,
+            "dispatched": _iso(sim, m.dispatched_s),
+            ("finished" if m.status.value != "active" else "eta"): _iso(sim, m.eta_s),
+            "delta_v_used_m_s": round(m.delta_v_used_m_s, 3), "risk": round(m.risk, 6),
+            "cost_musd": round(m.cost_musd, 6), "dock_attempts": m.dock_attempts,
+            "parts_installed": [p.value for p in m.parts_installed], "parts_failed": [p.value for p in m.parts_failed],
+            "reason": m.reason,
+        })
+    servicers = [
+        {"id": s.servicer_id, "launch": s.launch_mode.value, "busy": s.busy, "missions_flown": s.missions_flown,
+         "delta_v_remaining_m_s": round(s.delta_v_remaining_m_s, 3),
+         "spares": {part.value: count for part, count in s.spares.items()}, "cost_musd": round(s.cost_musd, 6)}
+        for s in fleet.servicers()
+    ]
+    return {"total_cost_musd": round(fleet.total_cost_musd, 6), "servicers": servicers, "missions": missions}
 
 
 def _gpu_health_section(sim: Simulation) -> dict[str, Any]:

@@ -471,8 +471,9 @@ class ServicingFleet:
     """Servicers and their missions; the caller drives time with ``step``."""
 
     def __init__(self, servicers: Sequence[ServicerSpec], rng: np.random.Generator,
-                 params: ServicingParams | None = None) -> None:
+                 params: ServicingParams | None = None, target_names: Sequence[str] | None = None) -> None:
         self.params = params or ServicingParams()
+        self._target_names = tuple(target_names) if target_names is not None else None
         self._rng = rng
         self._servicers: dict[str, _Servicer] = {}
         for spec in servicers:
@@ -516,6 +517,17 @@ class ServicingFleet:
         """Satellites with a mission in progress (keep them in maintenance; pass their orbits to ``step``)."""
         return frozenset(m.target for m in self._missions.values() if m.status is MissionStatus.ACTIVE)
 
+    def _target(self, target: int) -> str:
+        """How messages name a target satellite."""
+        if self._target_names is not None and 0 <= target < len(self._target_names):
+            return self._target_names[target]
+        return f"satellite {target}"
+
+    @property
+    def has_pending_events(self) -> bool:
+        """Dispatch or abort events waiting to come out of the next ``step``."""
+        return bool(self._pending)
+
     @property
     def total_cost_musd(self) -> float:
         return sum(s.cost_musd for s in self._servicers.values())
@@ -546,7 +558,7 @@ class ServicingFleet:
         s.cost_musd += m.cost_musd
         self._now_s = max(self._now_s, time_s)
         parts_text = ", ".join(p.value for p in plan.parts)
-        text = f"{servicer_id} dispatched to satellite {target} ({parts_text}); ETA {plan.duration_s / _DAY:.1f} d"
+        text = f"{servicer_id} dispatched to {self._target(target)} ({parts_text}); ETA {plan.duration_s / _DAY:.1f} d"
         self._pending.append(self._event(m, time_s, ServicingEventKind.DISPATCHED, text))
         self._start(m, 0, time_s, self._pending)
         return self.mission(mission_id)
@@ -565,7 +577,7 @@ class ServicingFleet:
             raise ServicingRefused(f"servicer {servicer_id} is busy with mission {s.mission_id}")
         for m in self._missions.values():
             if m.status is MissionStatus.ACTIVE and m.target == target:
-                raise ServicingRefused(f"satellite {target} is already being serviced by mission {m.mission_id}")
+                raise ServicingRefused(f"{self._target(target)} is already being serviced by mission {m.mission_id}")
         for part in set(part_list):
             need, have = part_list.count(part), s.spares.get(part, 0)
             if need > have:
@@ -607,7 +619,7 @@ class ServicingFleet:
                     f"needs {plane_dv:,.0f} m/s to change plane by {plane_deg:.1f}° ({need:,.0f} m/s with phasing), "
                     f"has {s.delta_v_m_s:,.0f} m/s")
             raise ServicingRefused(
-                f"needs {need:,.0f} m/s to phase to satellite {target}, has {s.delta_v_m_s:,.0f} m/s")
+                f"needs {need:,.0f} m/s to phase to {self._target(target)}, has {s.delta_v_m_s:,.0f} m/s")
 
         n_att = p.max_dock_attempts
         phases += [
@@ -744,7 +756,7 @@ class ServicingFleet:
             self._end(m, ph, t, PhaseStatus.DONE if ok else PhaseStatus.FAILED, out)
             kind = ServicingEventKind.SWAP_DONE if ok else ServicingEventKind.SWAP_FAILED
             word = "installed" if ok else "failed to install (unit discarded)"
-            text = f"{ph.part.value} {word} on satellite {m.target}"
+            text = f"{ph.part.value} {word} on {self._target(m.target)}"
             out.append(self._event(m, t, kind, text, ph.kind, ph.part))
         else:
             self._end(m, ph, t, PhaseStatus.DONE, out)

@@ -24,16 +24,20 @@ from engine.alarms import Alarm, AlarmBoard
 from engine.commands import (
     FAULT_COMMANDS,
     GPU_COMMANDS,
+    SERVICING_COMMANDS,
     JOB_COMMANDS,
     NETWORK_COMMANDS,
     ON_BOARD_COMMANDS,
     AcknowledgeAlarm,
+    AbortServicing,
     CancelJob,
     ClearFault,
     Command,
     CommandError,
     DisableLink,
+    DispatchServicer,
     DrainSatellite,
+    EndMaintenance,
     EnableLink,
     ForceHandover,
     InjectFault,
@@ -45,6 +49,7 @@ from engine.commands import (
     SetGpuPower,
     SetGpuPowerCap,
     SetJobPriority,
+    SetMaintenance,
     SetUtilization,
     ShelveAlarm,
     UndrainSatellite,
@@ -53,11 +58,13 @@ from engine.commands import (
 from engine.checkpoint_paths import NetworkCheckpointPaths
 from engine.compute_setup import SolarParticleSchedule, build_gpu_health, build_workload, has_workload, orbital_planes
 from engine.constants import KELVIN, SECONDS_PER_YEAR
-from engine.durations import format_delay
+from engine.durations import format_delay, format_duration
 from engine.ephemeris import MissionClock, SunEphemeris
 from engine.events import Event, EventKind, Severity
 from engine.fault_control import FaultControl
 from engine.fault_schedule import FaultTimeline, RandomFaults
+from engine.servicing import MissionStatus, ServicingEventKind, ServicingRefused
+from engine.servicing_control import ServicingControl
 from engine.faults import Fault, FaultEnd
 from engine.fleet import FleetHardware
 from engine.frames import geodetic_from_ecef, rotation_teme_to_ecef
@@ -112,6 +119,9 @@ _JOB_EVENTS = {
 """Event kind of a job transition by target state (CHECKPOINTING is not logged: checkpoint *completion* is,
 as JOB_CHECKPOINTED; a requeued job's instant REQUEUED -> PENDING is logged once, as REQUEUED)."""
 
+_SERVICING_WARNINGS = (ServicingEventKind.DOCK_FAILED, ServicingEventKind.SWAP_FAILED,
+                       ServicingEventKind.MISSION_ABORTED, ServicingEventKind.MISSION_FAILED)
+
 _LINK_EVENTS = {
     LinkState.DOWN: (EventKind.LINK_DOWN, Severity.INFO),
     LinkState.ACQUIRING: (EventKind.LINK_ACQUIRING, Severity.INFO),
@@ -137,7 +147,7 @@ class Simulation:
     def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None):
         self.spec = spec
         self.seed = spec.seed if seed is None else int(seed)
-        health_rng, spe_rng, workload_rng, network_rng, fault_rng = np.random.default_rng(self.seed).spawn(5)
+        health_rng, spe_rng, workload_rng, network_rng, fault_rng, servicing_rng = np.random.default_rng(self.seed).spawn(6)
         self.step_s = float(spec.step_s if step_s is None else step_s)
         if not self.step_s > 0:
             raise ValueError("step must be positive")
@@ -157,6 +167,8 @@ class Simulation:
         self.faults = FaultControl(self)
         """Injected faults and their effects (``InjectFault``, ``ClearFault``; ``faults.book`` keeps them)."""
         self.hide_faults = spec.mission.hide_faults
+        self.servicing = ServicingControl(self, spec, servicing_rng)
+        """Servicing vehicles, their missions, and maintenance mode."""
         self.fault_timeline = FaultTimeline(spec.events)
         self.random_faults = RandomFaults(spec.fault_rates, self.satellite_ids, self.network.ids, self.hw.gpu_present,
                                           [s.shell for s in spec.satellites], fault_rng)
@@ -355,6 +367,8 @@ class Simulation:
         self.step_index += 1
         if self.faults.any_active:
             self._expire_faults(new_time)
+        if self.servicing.enabled:
+            self._step_servicing(previous_time, new_time)
         self._deliver_pending()  # queued commands reach satellites with a route now, stamped with the step's end
         if self.telemetry_history.due(new_time):
             self._record_history(new_time)
@@ -465,6 +479,8 @@ class Simulation:
             message = self._apply_fault_command(command)
             if message is None:
                 return
+        elif isinstance(command, SERVICING_COMMANDS):
+            message = self._apply_servicing_command(command)
         else:
             raise CommandError(f"unknown command {type(command).__name__}")
         self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"operator: {message}{suffix}"))
@@ -913,6 +929,10 @@ class Simulation:
                 "unshelved": "shelving expired",
             }[transition.change]
             self._record_alarm(kinds[transition.change], alarm, text, time_s)
+            if transition.change == "raised" and self.servicing.maintenance:
+                sat = self._index[alarm.satellite]
+                if sat in self.servicing.maintenance:
+                    self.servicing.suppress_alarms(sat)
 
     def _hottest_gpu_c(self) -> np.ndarray:
         """Hottest real GPU per satellite, °C; skips the per-satellite reduction while the whole fleet is
@@ -1022,6 +1042,58 @@ class Simulation:
         for ended, changes in self.faults.expire(time_s):
             self._record_fault_end(ended, changes)
         self.faults.apply_condition()
+
+    # ----------------------------------------------------------------------------------------- servicing
+
+    def _apply_servicing_command(self, command) -> str:
+        """Dispatch and abort servicing missions, and maintenance mode (validated completely first)."""
+        control, now = self.servicing, self.time_s
+        try:
+            if isinstance(command, DispatchServicer):
+                sat = self._command_satellite(command.satellite)
+                parts = tuple(command.parts)
+                mission = control.fleet.dispatch(command.servicer, sat, control.orbit(sat, now), parts, now)
+                names = ", ".join(p.value for p in mission.parts)
+                return (f"dispatch servicer {command.servicer} to {self.satellite_ids[sat]} with {names} "
+                        f"({mission.mission_id}, done in {format_duration(mission.eta_s - now)}, "
+                        f"Δv {mission.delta_v_planned_m_s:.0f} m/s)")
+            if isinstance(command, AbortServicing):
+                mission = control.fleet.mission(command.mission_id)
+                control.fleet.abort(command.mission_id, now, target_orbit=control.orbit(mission.target, now))
+                return f"abort servicing mission {command.mission_id}"
+            sat = self._command_satellite(command.satellite)
+            name = self.satellite_ids[sat]
+            if isinstance(command, SetMaintenance):
+                entry = control.begin_maintenance(sat, command.reason, command.duration_s, now)
+                self._record(Event(now, EventKind.MAINTENANCE_BEGIN, Severity.INFO, name,
+                                   f"{name} in maintenance for {format_duration(entry.until_s - now)}: {entry.reason} "
+                                   "(its alarms are shelved)"))
+                return f"maintenance on {name}: {entry.reason}"
+            entry = control.end_maintenance(sat, now)
+            self._record(Event(now, EventKind.MAINTENANCE_END, Severity.INFO, name, f"{name} out of maintenance"))
+            return f"end maintenance on {name}"
+        except (ServicingRefused, ValueError) as error:
+            raise CommandError(str(error)) from None
+
+    def _step_servicing(self, t0: float, t1: float) -> None:
+        """Servicing missions over (t0, t1]: their events, the parts they install, maintenance expiry."""
+        control = self.servicing
+        if control.fleet.missions(active_only=True) or control.fleet.has_pending_events:
+            for event in control.fleet.step(t0, t1, lambda sat: control.orbit(sat, t1), control.ready):
+                name = self.satellite_ids[event.target]
+                severity = Severity.WARNING if event.kind in _SERVICING_WARNINGS else Severity.INFO
+                self._record(Event(event.time_s, EventKind.SERVICING, severity, name, f"servicing {event.message}"))
+                if event.kind == ServicingEventKind.SWAP_DONE:
+                    ended, changes = control.swap(event.target, event.part, event.time_s)
+                    for fault_end, fault_changes in ended:
+                        self._record_fault_end(fault_end, fault_changes)
+                    for change in changes:
+                        self._record_fault_change(change)
+        for entry in control.expired(t1):
+            control.end_maintenance(entry.satellite, t1)
+            name = self.satellite_ids[entry.satellite]
+            self._record(Event(entry.until_s, EventKind.MAINTENANCE_END, Severity.INFO, name,
+                               f"{name} out of maintenance (its period ended)"))
 
     def _mission_faults(self, t0: float, dt: float) -> None:
         """Timeline faults due by ``t0`` and stochastic faults for the step [t0, t0 + dt], injected at t0.

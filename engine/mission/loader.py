@@ -308,6 +308,13 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
                                     f"no ground station {outage.station!r} (stations: {', '.join(sorted(station_ids)) or 'none'})"))
     if (model.job or model.workload.generator) and satellites:
         issues.extend(_oversized_jobs(model, satellites, located, path))
+    servicer_ids: set[str] = set()
+    for index, servicer in enumerate(model.servicer):
+        if servicer.id in servicer_ids:
+            issues.append(_issue_at(located, path, ("servicer", index, "id"), f"duplicate servicer id {servicer.id!r}"))
+        servicer_ids.add(servicer.id)
+        if servicer.near is not None and servicer.near not in sat_ids:
+            issues.append(_issue_at(located, path, ("servicer", index, "near"), f"no satellite {servicer.near!r}"))
     if (model.event or model.fault) and satellites:
         issues.extend(_fault_issues(model, satellites, located, path))
     if issues:
@@ -328,6 +335,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         network=model.network,
         events=tuple(model.event),
         fault_rates=tuple(model.fault),
+        servicers=tuple(model.servicer),
     )
 
 

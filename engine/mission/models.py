@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from engine.durations import parse_duration
-from engine.fault_catalogue import FaultKind
+from engine.fault_catalogue import FaultKind, Part
 from engine.faults import FaultRequest
 from engine.gpu_health import GpuHealthParams, RadiationParams
 
@@ -666,6 +666,38 @@ class FaultRate(_Strict):
     shells: list[str] = []
 
 
+class Servicer(_Strict):
+    """``[[servicer]]``: a servicing vehicle (physics.md §5): how it gets to a client (``launch``), where a
+    resident one waits (in the orbit of satellite ``near``, or at an explicit altitude, inclination and
+    RAAN), its Δv, the spares it carries and what a mission costs."""
+
+    id: str
+    launch: Literal["resident", "hot_standby", "rideshare"] = "resident"
+    near: Optional[str] = None
+    altitude_km: Optional[Annotated[float, Field(gt=150, le=40000)]] = None
+    inclination_deg: Optional[Annotated[float, Field(ge=0, le=180)]] = None
+    raan_deg: Optional[Annotated[float, Field(ge=0, lt=360)]] = None
+    delta_v_m_s: Annotated[float, Field(ge=0, le=20000)] = 300.0
+    spares: dict[Part, Annotated[int, Field(ge=0, le=1000)]] = {}
+    mission_cost_musd: Annotated[float, Field(ge=0)] = 0.0
+    part_cost_musd: dict[Part, Annotated[float, Field(ge=0)]] = {}
+    dock_success_probability: Annotated[float, Field(ge=0, le=1)] = 0.9
+    phasing_offset_km: Annotated[float, Field(gt=0, le=500)] = 20.0
+
+    @model_validator(mode="after")
+    def _where_it_waits(self) -> "Servicer":
+        explicit = (self.altitude_km, self.inclination_deg, self.raan_deg)
+        if self.launch == "resident":
+            if self.near is None and None in explicit:
+                raise ValueError("a resident servicer waits near a satellite (near = ...) or in an explicit orbit "
+                                 "(altitude_km, inclination_deg, raan_deg)")
+            if self.near is not None and any(v is not None for v in explicit):
+                raise ValueError("give near or an explicit orbit, not both")
+        elif self.near is not None or any(v is not None for v in explicit):
+            raise ValueError(f"a {self.launch} servicer is launched into its client's plane: it has no parking orbit")
+        return self
+
+
 class MissionFile(_Strict):
     """A whole mission document, after its includes are merged in."""
 
@@ -684,6 +716,7 @@ class MissionFile(_Strict):
     network: Network = Network()
     event: list[TimelineEvent] = []
     fault: list[FaultRate] = []
+    servicer: list[Servicer] = []
 
     @model_validator(mode="after")
     def _events_are_consistent(self) -> "MissionFile":

@@ -18,6 +18,7 @@ from engine.mission.models import (
     PowerPolicy,
     RadiationModel,
     Scheduler,
+    Servicer,
     Shell,
     TimelineEvent,
     Workload,
@@ -57,6 +58,7 @@ class MissionSpec:
     network: Network = Network()
     events: tuple[TimelineEvent, ...] = ()
     fault_rates: tuple[FaultRate, ...] = ()
+    servicers: tuple[Servicer, ...] = ()
 
     @property
     def id(self) -> str:
