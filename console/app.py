@@ -43,6 +43,7 @@ from console.widgets.fleet_table import FleetTable
 from console.widgets.ground_track_map import GroundTrackMap
 from console.widgets.satellite_detail import SatelliteDetail
 from console.widgets.view_bar import VIEWS, ViewBar
+from console.fault_actions import FaultActions
 from console.network_actions import NetworkActions
 from console.workload_actions import WorkloadActions
 from engine import Event, EventKind, MissionSpec, Pass, Simulation
@@ -134,7 +135,7 @@ anyone reads them, and each redraw of either costs as much as the fleet table's)
 and the satellite detail redraw every frame; a paused frame, a step or a new selection redraws all at once."""
 
 
-class MissionControlApp(WorkloadActions, NetworkActions, App[None]):
+class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, App[None]):
     """Live console over one mission."""
 
     TITLE = "Orbital Mission Control"
@@ -160,6 +161,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, App[None]):
         Binding("w", "power_cap", "GPU power cap", show=False, id="gpu-cap"),
         Binding("i", "toggle_link", "Laser link off/on", show=False, id="net-link"),
         Binding("g", "force_handover", "Force ground handover", show=False, id="net-handover"),
+        Binding("F", "inject_fault", "Inject fault", show=False, id="fault-inject"),
+        Binding("f", "fault_list", "Active faults", show=False, id="fault-list"),
         Binding("slash", "filter", "Filter", key_display="/", id="fleet-filter"),
         Binding("1", "view('fleet')", "Fleet view", show=False, id="view-fleet"),
         Binding("2", "view('detail')", "Satellite view", show=False, id="view-detail"),
@@ -608,7 +611,8 @@ def _set_if_changed(widget, attribute: str, value: str) -> None:
         setattr(widget, attribute, value)
 
 
-SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "toggle_link", "force_handover", "seek", "filter"})
+SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "toggle_link", "force_handover", "seek", "filter",
+                               "inject_fault", "fault_list"})
 """Actions on the selected satellite or the fleet table (see ``check_action``)."""
 
 _KIND_NAMES = {EventKind.AOS: "AOS", EventKind.ECLIPSE_ENTRY: "eclipse"}
@@ -629,6 +633,8 @@ _ACTION_HELP = {
     "gpu-cap": "Cap the power of every GPU of the selected satellite, or lift the cap",
     "net-link": "Take one of the selected satellite's laser links out of service, or return it",
     "net-handover": "End the selected satellite's ground link now; that station does not take it back this pass",
+    "fault-inject": "Instructor: inject a fault (GPU, satellite, laser link, station or fleet-wide), previewed and confirmed",
+    "fault-list": "Instructor: the active faults, with clearing (hidden first on a training mission)",
     "fleet-filter": "Show only satellites whose id contains the text",
     "help": "Every key of every pane",
 }

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 from engine import Event, EventKind, FleetSnapshot, Pass, Simulation
 from engine.alarms import Alarm
-from engine.commands import Command
+from engine.commands import ClearFault, Command, InjectFault
+from engine.fault_catalogue import CATALOGUE, FaultKind, FaultType
+from engine.faults import Fault, FaultRequest
 from engine.history import SatelliteHistory
 from engine.jobs import JobView
 from engine.tracks import GroundTrackPath, SunlightForecast
@@ -205,6 +207,44 @@ class Driver:
         """Utilisation, goodput and losses, queue waits (None when the mission runs no jobs)."""
         with self.lock:
             return self.sim.workload_metrics()
+
+    # -------------------------------------------------------------------------------------------- faults
+
+    @property
+    def hide_faults(self) -> bool:
+        """The mission keeps fault names from the operator (training): the engine leaves them out of the
+        event log, and the console shows them only on the instructor's fault list, when revealed."""
+        return bool(self.sim.hide_faults)
+
+    @staticmethod
+    def fault_catalogue() -> dict[FaultKind, FaultType]:
+        """Every kind of fault that can be injected, with its target, parameters and durations."""
+        return CATALOGUE
+
+    def active_faults(self) -> list[Fault]:
+        """Active faults (frozen records) in id order, whatever injected them."""
+        with self.lock:
+            return sorted(self.sim.faults.book.active.values(), key=lambda fault: fault.id)
+
+    def ended_fault_count(self) -> int:
+        """How many faults have ended (expired, cleared or repaired)."""
+        with self.lock:
+            return len(self.sim.faults.book.ended)
+
+    @property
+    def station_ids(self) -> tuple[str, ...]:
+        return tuple(self.sim.network.ids)
+
+    def inject_fault(self, request: FaultRequest) -> Fault:
+        """Inject a fault (``InjectFault``); CommandError with the reason, and nothing changed, if refused."""
+        with self.lock:
+            self.sim.apply(InjectFault(request))
+            return self.sim.faults.book.injected[-1]
+
+    def clear_fault(self, fault_id: str) -> None:
+        """End an active fault now (``ClearFault``); CommandError with the reason if it is not active."""
+        with self.lock:
+            self.sim.apply(ClearFault(fault_id))
 
     # -------------------------------------------------------------------------------------------- frames
 

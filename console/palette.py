@@ -1,9 +1,12 @@
-"""Command-palette entries that name their target: "Select satellite A-03-07", "Cancel job LLM-70B".
+"""Command-palette entries that name their target: "Select satellite A-03-07", "Cancel job LLM-70B",
+"Inject fault on A-01-02…", "Clear fault F-0003 (GPU failure on A-01-02 GPU 1)".
 
 The app's key bindings are in the palette already (``MissionControlApp.get_system_commands``); this
 provider adds what a key cannot name: a satellite to select and the commands that apply to each unfinished
 job, in that job's current state (only pending jobs can be held, only held ones released, only running or
-suspended ones requeued). Each entry runs the same flow as the key (confirmation included).
+suspended ones requeued), the instructor's fault entries (inject on the selected satellite, show the
+active faults, clear each active fault: not offered per fault when the mission hides faults from
+operators). Each entry runs the same flow as the key (confirmation included).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from engine.jobs import JobView
 if TYPE_CHECKING:
     from console.app import MissionControlApp
 
-__all__ = ["TargetedCommands", "job_commands"]
+__all__ = ["TargetedCommands", "fault_commands", "job_commands"]
 
 MAX_SATELLITE_HITS = 50
 """Satellite entries offered for one query (a mega-constellation has tens of thousands)."""
@@ -40,6 +43,20 @@ def job_commands(app: MissionControlApp, job: JobView) -> list[tuple[str, str, C
     return entries
 
 
+def fault_commands(app: MissionControlApp, faults) -> list[tuple[str, str, Callable[[], object]]]:
+    """(title, help, callback) for the instructor's fault entries (`faults`: the active ones to offer)."""
+    where = f"on {app.selected_id}" if app.selected_id else "(no satellite selected)"
+    entries: list[tuple[str, str, Callable[[], object]]] = [
+        (f"Inject fault {where}…", "Instructor: choose a fault, its target, parameters and duration; asks first",
+         partial(app.run_action, "inject_fault")),
+        ("Show faults", "Instructor: the active faults, with clearing", partial(app.run_action, "fault_list")),
+    ]
+    for fault in faults:
+        entries.append((f"Clear fault {fault.id} ({fault.title} on {fault.target})",
+                        f"Instructor: end it now ({fault.source}); asks first", partial(app.ask_clear_fault, fault)))
+    return entries
+
+
 class TargetedCommands(Provider):
     """Satellites to select and per-job commands, matched fuzzily against what the operator types."""
 
@@ -47,6 +64,7 @@ class TargetedCommands(Provider):
         app: MissionControlApp = self.app  # type: ignore[assignment]
         self._satellites = app.driver.sim.satellite_ids
         self._jobs = app.driver.job_views(include_finished=False)
+        self._faults = () if app.driver.hide_faults else tuple(app.driver.active_faults())
 
     def _entries(self, query: str):
         app: MissionControlApp = self.app  # type: ignore[assignment]
@@ -60,6 +78,7 @@ class TargetedCommands(Provider):
         for job in self._jobs:
             if any(word in job.id.lower() or word in job.name.lower() for word in words) or "job" in words:
                 yield from job_commands(app, job)
+        yield from fault_commands(app, self._faults)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
