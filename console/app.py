@@ -44,6 +44,7 @@ from console.widgets.ground_track_map import GroundTrackMap
 from console.widgets.satellite_detail import SatelliteDetail
 from console.widgets.view_bar import VIEWS, ViewBar
 from console.fault_actions import FaultActions
+from console.servicing_actions import ServicingActions
 from console.network_actions import NetworkActions
 from console.workload_actions import WorkloadActions
 from engine import Event, EventKind, MissionSpec, Pass, Simulation
@@ -72,6 +73,8 @@ class FrameBundle:
     """None when no alarm changed since the previous bundle."""
     queue: tuple[list[JobView], dict | None] | None = None
     """Every job and the workload metrics, when the job queue screen is open and due a redraw."""
+    servicing: tuple | None = None
+    """Servicers and servicing missions, when the servicing screen is open and due a redraw."""
 
 
 class DetailForecasts:
@@ -135,7 +138,7 @@ anyone reads them, and each redraw of either costs as much as the fleet table's)
 and the satellite detail redraw every frame; a paused frame, a step or a new selection redraws all at once."""
 
 
-class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, App[None]):
+class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, ServicingActions, App[None]):
     """Live console over one mission."""
 
     TITLE = "Orbital Mission Control"
@@ -163,6 +166,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, App[None]
         Binding("g", "force_handover", "Force ground handover", show=False, id="net-handover"),
         Binding("F", "inject_fault", "Inject fault", show=False, id="fault-inject"),
         Binding("f", "fault_list", "Active faults", show=False, id="fault-list"),
+        Binding("S", "servicing", "Servicing", show=False, id="servicing"),
+        Binding("m", "maintenance", "Maintenance on/off", show=False, id="sat-maintenance"),
         Binding("slash", "filter", "Filter", key_display="/", id="fleet-filter"),
         Binding("1", "view('fleet')", "Fleet view", show=False, id="view-fleet"),
         Binding("2", "view('detail')", "Satellite view", show=False, id="view-detail"),
@@ -193,6 +198,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, App[None]
         self._pending_events: list[Event] = []
         self._slow_panes_due = 0.0
         self._queue_due = 0.0
+        self._servicing_due = 0.0
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -339,7 +345,11 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, App[None]
         if self.job_queue is not None and (frame.paused or self.tick_hz is None or now >= self._queue_due):
             self._queue_due = now + SLOW_PANES_PERIOD_S
             queue = (self.driver.job_views(include_finished=True), self.driver.workload_metrics())
-        return FrameBundle(frame=frame, view=view, track=track, alarms=alarms, queue=queue)
+        servicing = None
+        if self.servicing_screen is not None and (frame.paused or self.tick_hz is None or now >= self._servicing_due):
+            self._servicing_due = now + SLOW_PANES_PERIOD_S
+            servicing = (self.driver.servicers(), self.driver.servicing_missions())
+        return FrameBundle(frame=frame, view=view, track=track, alarms=alarms, queue=queue, servicing=servicing)
 
     def _apply_bundle(self, bundle: FrameBundle) -> None:
         frame = bundle.frame
@@ -368,6 +378,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, App[None]
             self._update_fleet_subtitle()
             if bundle.queue is not None and self.job_queue is not None:
                 self.job_queue.update(*bundle.queue, snapshot.satellite_ids, snapshot.time_s)
+            if bundle.servicing is not None and self.servicing_screen is not None:
+                self.servicing_screen.update(*bundle.servicing, snapshot.satellite_ids, snapshot.time_s)
         if frame.found is not None:
             self._seek_finished(frame.found)
         elif frame.seek_gave_up:
@@ -432,7 +444,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, App[None]
     def _detail_title(view: SatelliteView) -> str:
         """Only what changes with the selection: a border title that changes every frame would repaint the
         whole detail area (position and altitude are in the link pane)."""
-        return f"Satellite {view.satellite_id}"
+        title = f"Satellite {view.satellite_id}"
+        return title + " · MAINTENANCE" if bool(view.snapshot.in_maintenance[view.index]) else title
 
     def _seek_finished(self, event: Event) -> None:
         self.notify(event.message, title="Stopped at", timeout=6)
@@ -612,7 +625,7 @@ def _set_if_changed(widget, attribute: str, value: str) -> None:
 
 
 SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "toggle_link", "force_handover", "seek", "filter",
-                               "inject_fault", "fault_list"})
+                               "inject_fault", "fault_list", "servicing", "maintenance"})
 """Actions on the selected satellite or the fleet table (see ``check_action``)."""
 
 _KIND_NAMES = {EventKind.AOS: "AOS", EventKind.ECLIPSE_ENTRY: "eclipse"}
@@ -635,6 +648,8 @@ _ACTION_HELP = {
     "net-handover": "End the selected satellite's ground link now; that station does not take it back this pass",
     "fault-inject": "Instructor: inject a fault (GPU, satellite, laser link, station or fleet-wide), previewed and confirmed",
     "fault-list": "Instructor: the active faults, with clearing (hidden first on a training mission)",
+    "servicing": "Servicing vehicles and missions: phases, ETAs, Δv, risk and cost; dispatch (n) and abort (a)",
+    "sat-maintenance": "Put the selected satellite in maintenance mode (its alarms shelved with a reason), or end it",
     "fleet-filter": "Show only satellites whose id contains the text",
     "help": "Every key of every pane",
 }

@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 from engine import Event, EventKind, FleetSnapshot, Pass, Simulation
 from engine.alarms import Alarm
 from engine.commands import ClearFault, Command, InjectFault
+from engine.gpu_health import GpuHealthState
+from engine.isl_links import LinkState
+from engine.servicing import MissionView, ServicerView, ServicingPlan
+from engine.servicing_control import Maintenance
 from engine.fault_catalogue import CATALOGUE, FaultKind, FaultType
 from engine.faults import Fault, FaultRequest
 from engine.history import SatelliteHistory
@@ -245,6 +249,49 @@ class Driver:
         """End an active fault now (``ClearFault``); CommandError with the reason if it is not active."""
         with self.lock:
             self.sim.apply(ClearFault(fault_id))
+
+    # ----------------------------------------------------------------------------------------- servicing
+
+    def servicers(self) -> tuple[ServicerView, ...]:
+        """Servicing vehicles: where they are, Δv, spares, cost."""
+        with self.lock:
+            return self.sim.servicing.fleet.servicers()
+
+    def servicing_missions(self) -> tuple[MissionView, ...]:
+        """Every servicing mission, active or finished, with its phase timeline."""
+        with self.lock:
+            return self.sim.servicing.fleet.missions()
+
+    def plan_servicing(self, servicer_id: str, satellite_id: str, parts: tuple[str, ...]) -> ServicingPlan:
+        """What dispatching ``servicer_id`` to ``satellite_id`` would do (median durations); ValueError with
+        the reason if it would be refused. Changes nothing."""
+        with self.lock:
+            sim = self.sim
+            if satellite_id not in sim.satellite_ids:
+                raise ValueError(f"no satellite {satellite_id!r}")
+            sat = sim.satellite_ids.index(satellite_id)
+            return sim.servicing.fleet.plan(servicer_id, sat, sim.servicing.orbit(sat, sim.time_s), parts, sim.time_s)
+
+    def parts_needed(self, satellite_id: str) -> tuple[str, ...]:
+        """Parts whose swap would repair something on the satellite now (active faults, failed GPUs, failed
+        laser links), for the dispatch dialog to suggest (not offered when faults are hidden)."""
+        with self.lock:
+            sim = self.sim
+            sat = sim.satellite_ids.index(satellite_id)
+            parts = {fault.repair.value for fault in sim.faults.book.active.values()
+                     if fault.satellite == sat and fault.repair is not None}
+            if ((sim.health.state[sat] == GpuHealthState.FAILED) & sim.hw.gpu_present[sat]).any():
+                parts.add("gpu_board")
+            links = sim.comms.links
+            if (((links.a == sat) | (links.b == sat)) & (links.state == LinkState.FAILED)).any():
+                parts.add("isl_terminal")
+            return tuple(sorted(parts))
+
+    def maintenance(self, satellite_id: str) -> Maintenance | None:
+        """The satellite's maintenance period, or None if it is not in maintenance."""
+        with self.lock:
+            sim = self.sim
+            return sim.servicing.maintenance.get(sim.satellite_ids.index(satellite_id))
 
     # -------------------------------------------------------------------------------------------- frames
 

@@ -23,7 +23,7 @@ from engine.jobs import JobView
 if TYPE_CHECKING:
     from console.app import MissionControlApp
 
-__all__ = ["TargetedCommands", "fault_commands", "job_commands"]
+__all__ = ["TargetedCommands", "fault_commands", "job_commands", "servicing_commands"]
 
 MAX_SATELLITE_HITS = 50
 """Satellite entries offered for one query (a mega-constellation has tens of thousands)."""
@@ -57,6 +57,23 @@ def fault_commands(app: MissionControlApp, faults) -> list[tuple[str, str, Calla
     return entries
 
 
+def servicing_commands(app: MissionControlApp, missions) -> list[tuple[str, str, Callable[[], object]]]:
+    """(title, help, callback) for servicing: dispatch to the selected satellite, the servicing screen,
+    abort each active mission, maintenance on the selected satellite."""
+    where = app.selected_id or "(no satellite selected)"
+    entries: list[tuple[str, str, Callable[[], object]]] = [
+        (f"Dispatch a servicer to {where}…", "Choose the vehicle and parts, see its plan (ETA, Δv, risk, cost); asks first",
+         partial(app.dispatch_servicer)),
+        ("Show servicing", "Vehicles and missions with their phase timelines", partial(app.run_action, "servicing")),
+        (f"Maintenance on/off for {where}", "Maintenance shelves its alarms with a reason; a servicer docks only then",
+         partial(app.run_action, "maintenance")),
+    ]
+    for mission in missions:
+        entries.append((f"Abort servicing {mission.mission_id} ({mission.servicer_id} → {app.driver.sim.satellite_ids[mission.target]})",
+                        "The vehicle backs off (undocks first if docked); asks first", partial(app.abort_servicing, mission)))
+    return entries
+
+
 class TargetedCommands(Provider):
     """Satellites to select and per-job commands, matched fuzzily against what the operator types."""
 
@@ -65,6 +82,8 @@ class TargetedCommands(Provider):
         self._satellites = app.driver.sim.satellite_ids
         self._jobs = app.driver.job_views(include_finished=False)
         self._faults = () if app.driver.hide_faults else tuple(app.driver.active_faults())
+        self._missions = tuple(m for m in app.driver.servicing_missions() if m.status.value == "active")
+        self._servicing = bool(app.driver.servicers())
 
     def _entries(self, query: str):
         app: MissionControlApp = self.app  # type: ignore[assignment]
@@ -79,6 +98,8 @@ class TargetedCommands(Provider):
             if any(word in job.id.lower() or word in job.name.lower() for word in words) or "job" in words:
                 yield from job_commands(app, job)
         yield from fault_commands(app, self._faults)
+        if self._servicing:
+            yield from servicing_commands(app, self._missions)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

@@ -19,9 +19,10 @@ from engine.isl_links import LinkState, LinkTransition
 __all__ = ["FaultControl"]
 
 GPU_FAILURE_CAUSE = "hardware failure"
+"""Causes as on-board telemetry reports them (what the operator sees), not the injected fault's name."""
 HANG_CAUSE = "hung: held in reset by the watchdog"
-LATCHUP_CYCLE_CAUSE = "latch-up: power cycled"
-LATCHUP_BURNOUT_CAUSE = "latch-up: burned out"
+LATCHUP_CYCLE_CAUSE = "overcurrent trip: power cycled"
+LATCHUP_BURNOUT_CAUSE = "overcurrent trip: no response after the power cycle"
 TERMINAL_FAILURE_CAUSE = "terminal hardware failure"
 
 

@@ -152,6 +152,12 @@ class ServicingControl:
         busy = self.fleet.active_targets()
         return [m for m in self.maintenance.values() if m.until_s <= time_s and m.satellite not in busy]
 
+    def maintenance_mask(self) -> np.ndarray:
+        """(N,) bool: satellites in maintenance mode."""
+        mask = np.zeros(len(self.sim.satellite_ids), dtype=bool)
+        mask[list(self.maintenance)] = True
+        return mask
+
     # ------------------------------------------------------------------------------------- swaps
 
     def swap(self, sat: int, part: Part, time_s: float) -> tuple[list, list]:

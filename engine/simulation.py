@@ -682,6 +682,7 @@ class Simulation:
             gpu_job=workload.gpu_job if workload is not None else self._no_jobs,
             gpu_power_cap_w=frozen(self.gpu_power_cap_w),
             drained=workload.drained if workload is not None else frozen(self._not_drained),
+            in_maintenance=frozen(self.servicing.maintenance_mask()),
             solar_particle_event=self.solar_particle_events.active(self.time_s),
             jobs_enabled=workload is not None,
             job_ids=workload.job_id_view() if workload is not None else (),

@@ -107,6 +107,8 @@ class FleetSnapshot:
     """(N,) operator's per-GPU power cap, W (NaN: none)."""
     drained: np.ndarray
     """(N,) satellites taking no new work (operator drain)."""
+    in_maintenance: np.ndarray
+    """(N,) bool: in maintenance mode (alarms shelved; a servicer may dock once it is drained)."""
     dose_rad: np.ndarray
     """(N,) total ionising dose so far, rad(Si)."""
     radiation_multiplier: np.ndarray

@@ -42,6 +42,7 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     """(group title, [(keys, description)]) for the app and every pane with keys."""
     from console.app import MissionControlApp
     from console.screens.fault_list import FaultListScreen
+    from console.screens.servicing import ServicingScreen
     from console.widgets.alarm_table import AlarmTable
     from console.widgets.event_log import EventLog
     from console.widgets.fleet_table import FleetTable
@@ -61,12 +62,14 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Time control", app_rows("sim-", "seek-")),
         ("Jobs, GPUs and links (the selected satellite)", app_rows("job-", "sat-", "gpu-", "net-")),
         ("Fault injection (instructor)", app_rows("fault-")),
+        ("Servicing", app_rows("servicing")),
         ("Views and search", app_rows("fleet-", "view-", "help")),
         ("Fleet table", rows(FleetTable.BINDINGS)),
         ("Alarms pane", rows(AlarmTable.BINDINGS)),
         ("Event log", rows(EventLog.BINDINGS)),
         ("Job queue (j)", rows(JobTable.BINDINGS) + [("esc / j", "Close the job queue")]),
         ("Active faults (f)", rows(FaultListScreen.BINDINGS)),
+        ("Servicing (S)", rows(ServicingScreen.BINDINGS)),
         ("Anywhere", list(BUILTIN_KEYS)),
     ]
     return [(title, entries) for title, entries in groups if entries]
