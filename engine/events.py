@@ -75,6 +75,8 @@ class EventKind(str, Enum):
     SERVICING = "servicing"
     MAINTENANCE_BEGIN = "maintenance_begin"
     MAINTENANCE_END = "maintenance_end"
+    MISSION_NOTE = "mission_note"
+    MISSION_END = "mission_end"
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,14 @@
-"""Faults from the mission: the timeline (``[[event]]`` fired ``at``, ``every`` or ``after`` another event)
-and stochastic rates (``[[fault]]``, Poisson counts from the run seed). Both hand the simulation the
-same :class:`engine.faults.FaultRequest` the operator's command carries.
+"""Stochastic faults from the mission (``[[fault]]``: Poisson counts from the run seed), handed to the
+simulation as the same :class:`engine.faults.FaultRequest` the operator's command and the timeline's
+``fault`` action carry (the timeline is ``engine.timeline``).
 
-Firings are decided at each step's start for the times up to it, so a fault set for a step boundary acts
-from exactly that moment; stochastic faults are drawn for the step about to run (one Poisson count per
-rate per step, targets uniform over the eligible ones), so a run's draws depend only on its seed and step.
+Faults are drawn for the step about to run (one Poisson count per rate per step, targets uniform over the
+eligible ones), so a run's draws depend only on its seed and step.
 """
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,65 +16,7 @@ from engine.constants import SECONDS_PER_YEAR
 from engine.fault_catalogue import CATALOGUE, FaultKind, Target
 from engine.faults import FaultRequest
 
-__all__ = ["FaultTimeline", "RandomFaults", "TimelineFiring"]
-
-
-@dataclass(frozen=True)
-class TimelineFiring:
-    event_id: str
-    time_s: float
-    request: FaultRequest
-    occurrence: int
-    """1 for the event's first firing, 2 for its second, ..."""
-
-
-class FaultTimeline:
-    """The mission's ``[[event]]`` entries as a queue of firings (``engine.mission.models.TimelineEvent``)."""
-
-    def __init__(self, events: Sequence):
-        self._events = {event.id: event for event in events}
-        self._children: dict[str, list[str]] = {}
-        for event in events:
-            if event.after is not None:
-                self._children.setdefault(event.after, []).append(event.id)
-        self._fired: dict[str, int] = {event.id: 0 for event in events}
-        self._queue: list[tuple[float, int, str]] = []
-        self._order = {event.id: i for i, event in enumerate(events)}
-        for event in events:
-            if event.after is None:
-                first = event.at if event.at is not None else event.every
-                self._push(event.id, float(first))
-        self.fired: list[TimelineFiring] = []
-
-    def _push(self, event_id: str, time_s: float) -> None:
-        event = self._events[event_id]
-        if event.count is not None and self._fired[event_id] >= event.count:
-            return
-        if event.until is not None and time_s > event.until:
-            return
-        heapq.heappush(self._queue, (time_s, self._order[event_id], event_id))
-
-    def due(self, time_s: float) -> list[TimelineFiring]:
-        """Every firing at or before ``time_s`` not yet returned, in time order (events that follow
-        another fire ``delay`` after it, in the same call if that is due too)."""
-        firings = []
-        while self._queue and self._queue[0][0] <= time_s:
-            at, _, event_id = heapq.heappop(self._queue)
-            event = self._events[event_id]
-            self._fired[event_id] += 1
-            firing = TimelineFiring(event_id, at, event.fault.request(), self._fired[event_id])
-            firings.append(firing)
-            self.fired.append(firing)
-            if event.every is not None:
-                self._push(event_id, at + event.every)
-            for child in self._children.get(event_id, ()):
-                self._push(child, at + self._events[child].delay)
-        return firings
-
-    @property
-    def next_s(self) -> float:
-        """When the next firing is due (inf if none)."""
-        return self._queue[0][0] if self._queue else math.inf
+__all__ = ["RandomFaults"]
 
 
 class RandomFaults:

@@ -21,18 +21,18 @@ def run_headless(
     """Run `spec` from its epoch to `until_s` (default: the mission duration) and return the simulation.
 
     Events are drained as the run goes (their counts stay in ``sim.event_counts``), so memory stays flat
-    however long the run is.
+    however long the run is. A timeline ``end`` action stops it early (``sim.end_reason`` says why).
     """
     sim = Simulation(spec, seed=seed, step_s=step_s)
     end_s = spec.duration_s if until_s is None else float(until_s)
     if end_s <= 0:
         raise ValueError("the run must last longer than zero seconds")
-    while sim.time_s + sim.step_s <= end_s + 1e-9:
+    while sim.time_s + sim.step_s <= end_s + 1e-9 and sim.end_reason is None:
         sim.step()
         sim.drain_events()
         if on_progress is not None and sim.step_index % progress_every_steps == 0:
             on_progress(sim)
-    if end_s - sim.time_s > 1e-9:
+    if end_s - sim.time_s > 1e-9 and sim.end_reason is None:
         sim.step(end_s - sim.time_s)
         sim.drain_events()
     if on_progress is not None:

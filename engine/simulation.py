@@ -62,7 +62,9 @@ from engine.durations import format_delay, format_duration
 from engine.ephemeris import MissionClock, SunEphemeris
 from engine.events import Event, EventKind, Severity
 from engine.fault_control import FaultControl
-from engine.fault_schedule import FaultTimeline, RandomFaults
+from engine.fault_schedule import RandomFaults
+from engine.timeline import MissionTimeline
+from engine.timeline_actions import Directive
 from engine.servicing import MissionStatus, ServicingEventKind, ServicingRefused
 from engine.servicing_control import ServicingControl
 from engine.faults import Fault, FaultEnd
@@ -119,6 +121,36 @@ _JOB_EVENTS = {
 """Event kind of a job transition by target state (CHECKPOINTING is not logged: checkpoint *completion* is,
 as JOB_CHECKPOINTED; a requeued job's instant REQUEUED -> PENDING is logged once, as REQUEUED)."""
 
+def _directive_text(directive: Directive) -> str:
+    """How a directive reads in the event log."""
+    if directive.kind == "notify":
+        return directive.text
+    if directive.kind == "focus":
+        return f"focus on {directive.pane}" + (f" ({directive.satellite})" if directive.satellite else "")
+    if directive.kind == "set_speed":
+        return f"speed {directive.speed:g}x"
+    if directive.kind == "end":
+        return f"mission ends: {directive.text}"
+    return "pause"
+
+
+class _ConditionWatcher:
+    """A ``when`` condition (``engine.conditions``) watched over time, for the timeline."""
+
+    def __init__(self, expression: str):
+        from engine.conditions import ConditionWatch, parse_condition
+
+        self._watch = ConditionWatch(parse_condition(expression))
+
+    def update(self, time_s: float, source) -> bool:
+        """True at the check where the condition has just held for its ``for`` duration."""
+        return self._watch.observe(source)
+
+
+def _condition_watch(expression: str) -> _ConditionWatcher:
+    return _ConditionWatcher(expression)
+
+
 _SERVICING_WARNINGS = (ServicingEventKind.DOCK_FAILED, ServicingEventKind.SWAP_FAILED,
                        ServicingEventKind.MISSION_ABORTED, ServicingEventKind.MISSION_FAILED)
 
@@ -146,6 +178,8 @@ class Simulation:
 
     def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None):
         self.spec = spec
+        self._timeline_listens = False
+        """Whether the timeline has ``on`` events (every recorded event is shown to it then)."""
         self.seed = spec.seed if seed is None else int(seed)
         health_rng, spe_rng, workload_rng, network_rng, fault_rng, servicing_rng = np.random.default_rng(self.seed).spawn(6)
         self.step_s = float(spec.step_s if step_s is None else step_s)
@@ -169,7 +203,15 @@ class Simulation:
         self.hide_faults = spec.mission.hide_faults
         self.servicing = ServicingControl(self, spec, servicing_rng)
         """Servicing vehicles, their missions, and maintenance mode."""
-        self.fault_timeline = FaultTimeline(spec.events)
+        self.timeline = MissionTimeline(spec.events, watch=_condition_watch)
+        """The mission's [[event]] entries (faults, commands, directives) and what fired."""
+        self._timeline_faults: dict[str, list[str]] = {}
+        self._timeline_listens = any(event.on is not None for event in spec.events)
+        self.directives: list[Directive] = []
+        """Timeline directives for the console (notify, focus, pause, set_speed, end), oldest first."""
+        self._directives_read = 0
+        self.end_reason: str | None = None
+        """Set when a timeline ``end`` action fired: the mission is over (runs stop)."""
         self.random_faults = RandomFaults(spec.fault_rates, self.satellite_ids, self.network.ids, self.hw.gpu_present,
                                           [s.shell for s in spec.satellites], fault_rng)
         self.thermal = ThermalState(self.hw)
@@ -256,7 +298,9 @@ class Simulation:
         previous_time = self.time_s
         new_time = self.time_s + dt
         hw = self.hw
-        if self.fault_timeline.next_s <= previous_time or self.random_faults.rates:
+        if self.timeline.watching:
+            self.timeline.check(previous_time, self._condition_source())
+        if self.timeline.next_s <= previous_time or self.random_faults.rates:
             self._mission_faults(previous_time, dt)
         condition = self.faults.book.condition
         available = self.health.usable
@@ -383,8 +427,9 @@ class Simulation:
 
     # ------------------------------------------------------------------------------------------ commands
 
-    def apply(self, command: Command) -> None:
-        """Apply one operator command, or refuse it with CommandError (and change nothing).
+    def apply(self, command: Command, source: str = "operator") -> None:
+        """Apply one operator command, or refuse it with CommandError (and change nothing). ``source``
+        names who sent it in the log ('operator', or 'timeline event X' for a mission's own commands).
 
         A command executed on board (``ON_BOARD_COMMANDS``) for a satellite with no route to the ground is
         validated now and queued; it is carried out at the first step end when the satellite has a route
@@ -397,9 +442,9 @@ class Simulation:
                 self._pending.append(PendingCommand(command, names, self.time_s, description))
                 self.network_commands["queued"] += 1
                 self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, names[0],
-                                   f"operator: {description}: queued, no route to {' or '.join(names)} until contact"))
+                                   f"{source}: {description}: queued, no route to {' or '.join(names)} until contact"))
                 return
-        self._apply_now(command)
+        self._apply_now(command, source=source)
 
     def pending_commands(self) -> tuple[PendingCommand, ...]:
         """On-board commands waiting for their satellite's next route to the ground, oldest first."""
@@ -444,7 +489,7 @@ class Simulation:
                                    f"operator: {pending.description}: refused on board after {delay} in the queue: {error}"))
         self._pending = waiting
 
-    def _apply_now(self, command: Command, suffix: str = "") -> None:
+    def _apply_now(self, command: Command, suffix: str = "", source: str = "operator") -> None:
         if isinstance(command, SetUtilization):
             if self.workload is not None:
                 raise CommandError("this mission's GPUs run jobs: the scheduler sets their load, not a fleet utilization")
@@ -483,7 +528,7 @@ class Simulation:
             message = self._apply_servicing_command(command)
         else:
             raise CommandError(f"unknown command {type(command).__name__}")
-        self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"operator: {message}{suffix}"))
+        self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"{source}: {message}{suffix}"))
 
     def _apply_job_command(self, command) -> str:
         """Job and drain commands through the workload (which validates them completely before changing anything)."""
@@ -1099,8 +1144,8 @@ class Simulation:
     def _mission_faults(self, t0: float, dt: float) -> None:
         """Timeline faults due by ``t0`` and stochastic faults for the step [t0, t0 + dt], injected at t0.
         One the fleet cannot take now (the GPU already failed, the link is gone) is logged and dropped."""
-        for firing in self.fault_timeline.due(t0):
-            self._inject_from_mission(firing.request, t0, "timeline", f"event {firing.event_id}")
+        for firing in self.timeline.due(t0):
+            self._fire(firing, t0)
         if self.random_faults.rates:
             links = (self.comms.links.a, self.comms.links.b)
             for request in self.random_faults.draw(dt, links):
@@ -1117,7 +1162,61 @@ class Simulation:
                                    f"timeline {label}: fault not injected: {error}"))
             return False
         self._record_fault_start(fault, changes)
+        if label is not None:
+            self._timeline_faults.setdefault(label, []).append(fault.id)
         return True
+
+    def _fire(self, firing, time_s: float) -> None:
+        """Carry out one timeline firing (a refusal is logged as a warning; nothing changes)."""
+        event, label = firing.event, f"event {firing.event_id}"
+        action = event.action
+        if action == "fault":
+            self._inject_from_mission(event.fault.request(), time_s, "timeline", label)
+        elif action == "clear":
+            for fault_id in self._timeline_faults.get(f"event {event.clear}", []):
+                if fault_id in self.faults.book.active:
+                    ended, changes = self.faults.end(fault_id, time_s, "cleared")
+                    self._record_fault_end(ended, changes)
+        elif action == "command":
+            try:
+                self.apply(event.built_command(), source=f"timeline {label}")
+            except CommandError as error:
+                self._record(Event(time_s, EventKind.OPERATOR_COMMAND, Severity.WARNING, None,
+                                   f"timeline {label}: command refused: {error}"))
+        else:
+            directive = self._directive(event, firing.event_id, time_s)
+            self.directives.append(directive)
+            level = {"info": Severity.INFO, "warning": Severity.WARNING, "critical": Severity.CRITICAL}
+            text = _directive_text(directive)
+            self._record(Event(time_s, EventKind.MISSION_END if action == "end" else EventKind.MISSION_NOTE,
+                               level.get(directive.level, Severity.INFO), directive.satellite, f"timeline {label}: {text}"))
+            if action == "end" and self.end_reason is None:
+                self.end_reason = directive.text
+
+    @staticmethod
+    def _directive(event, event_id: str, time_s: float) -> Directive:
+        action = event.action
+        if action == "notify":
+            return Directive(time_s, "notify", event_id, text=event.notify.text, level=event.notify.level)
+        if action == "focus":
+            return Directive(time_s, "focus", event_id, pane=event.focus.pane, satellite=event.focus.satellite)
+        if action == "set_speed":
+            return Directive(time_s, "set_speed", event_id, speed=float(event.set_speed))
+        if action == "end":
+            return Directive(time_s, "end", event_id, text=event.end)
+        return Directive(time_s, "pause", event_id)
+
+    def drain_directives(self) -> list[Directive]:
+        """Timeline directives since the last call (the console acts on them)."""
+        new = self.directives[self._directives_read:]
+        self._directives_read = len(self.directives)
+        return new
+
+    def _condition_source(self):
+        """What ``when`` conditions read (``engine.conditions``)."""
+        from engine.metrics_namespace import SimulationMetrics
+
+        return SimulationMetrics(self)
 
     def _apply_fault_command(self, command) -> str | None:
         """Inject or clear a fault (validated completely first). Returns the log message, or None when the
@@ -1210,6 +1309,8 @@ class Simulation:
 
     def _record(self, event: Event) -> None:
         self._events.append(event)
+        if self._timeline_listens:
+            self.timeline.observe((event,))
         key = event.kind.value
         self.event_counts[key] = self.event_counts.get(key, 0) + 1
 

@@ -499,7 +499,7 @@ def test_fault_rates_draw_from_the_seed_reproducibly_at_the_expected_rate(fleet)
         ('[[event]]\nid = "x"\nat = "1h"\nfault = { kind = "gpu_failure", satellite = "A-09-01", gpu = 0 }\n',
          "event[0].fault: no satellite 'A-09-01'"),
         ('[[event]]\nid = "x"\nfault = { kind = "gpu_failure", satellite = "A-01-01", gpu = 0 }\n',
-         "an event needs a trigger"),
+         "an event needs exactly one trigger"),
         ('[[event]]\nid = "x"\nafter = "y"\nfault = { kind = "solar_particle_event" }\n', "which is not an event"),
         ('[[event]]\nid = "x"\nat = "1h"\nfault = { kind = "radiator_damage", satellite = "A-01-01", params = { fraction = 3 } }\n',
          "fraction must be between"),

@@ -315,7 +315,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         servicer_ids.add(servicer.id)
         if servicer.near is not None and servicer.near not in sat_ids:
             issues.append(_issue_at(located, path, ("servicer", index, "near"), f"no satellite {servicer.near!r}"))
-    if (model.event or model.fault) and satellites:
+    if (model.event or model.fault) and satellites:  # timeline targets and fault rates against the fleet
         issues.extend(_fault_issues(model, satellites, located, path))
     if issues:
         raise MissionError(issues)
@@ -344,6 +344,7 @@ def _fault_issues(model: MissionFile, satellites: list[SatelliteSpec], located: 
     timeline fault on a laser link is checked for the link when it fires: links come and go)."""
     import numpy as np
 
+    from engine.conditions import ConditionError, parse_condition
     from engine.fault_catalogue import CATALOGUE, Target
     from engine.faults import FaultBook, FaultRequest
 
@@ -353,11 +354,28 @@ def _fault_issues(model: MissionFile, satellites: list[SatelliteSpec], located: 
     stations = [station.id for station in model.ground_station]
     book = FaultBook(ids, stations, present, lambda a, b: True)
     issues = []
+    known = set(ids)
     for index, event in enumerate(model.event):
-        try:
-            book.resolve(event.fault.request(), 0.0, "timeline")
-        except ValueError as error:
-            issues.append(_issue_at(located, path, ("event", index, "fault"), str(error)))
+        if event.fault is not None:
+            try:
+                book.resolve(event.fault.request(), 0.0, "timeline")
+            except ValueError as error:
+                issues.append(_issue_at(located, path, ("event", index, "fault"), str(error)))
+        if event.when is not None:
+            try:
+                expression = parse_condition(event.when)
+                expression.check_ids(satellites=ids, stations=stations,
+                                     jobs=None if model.workload.generator else [job.id for job in model.job])
+            except ConditionError as error:
+                issues.append(_issue_at(located, path, ("event", index, "when"), str(error)))
+        names = [(("event", index, "on_satellite"), event.on_satellite)]
+        if event.focus is not None:
+            names.append((("event", index, "focus", "satellite"), event.focus.satellite))
+        for key in ("satellite", "peer"):
+            names.append((("event", index, "command", key), (event.command or {}).get(key)))
+        for key_path, name in names:
+            if name is not None and name not in known:
+                issues.append(_issue_at(located, path, key_path, f"no satellite {name!r}"))
     shells = {shell.name for shell in model.shell}
     for index, rate in enumerate(model.fault):
         unknown = [name for name in rate.shells if name not in shells]

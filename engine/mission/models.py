@@ -25,6 +25,7 @@ from pydantic import (
 
 from engine.durations import parse_duration
 from engine.fault_catalogue import FaultKind, Part
+from engine.events import EventKind
 from engine.faults import FaultRequest
 from engine.gpu_health import GpuHealthParams, RadiationParams
 
@@ -624,10 +625,31 @@ class FaultAction(_Strict):
                             self.duration, self.permanent)
 
 
+class NotifyAction(_Strict):
+    """``notify = { text = "...", level = "info" }``: a caption for the console and a line in the log."""
+
+    text: Annotated[str, Field(min_length=1)]
+    level: Literal["info", "warning", "critical"] = "info"
+
+
+class FocusAction(_Strict):
+    """``focus = { pane = "detail", satellite = "A-01-01" }``: where the console's view goes."""
+
+    pane: Literal["fleet", "detail", "map", "alarms", "events", "jobs", "servicing"]
+    satellite: Optional[str] = None
+
+
 class TimelineEvent(_Strict):
-    """``[[event]]``: an action on the mission timeline, fired ``at`` a mission time, ``every`` period (from
-    ``at``, or from one period in; at most ``count`` times, not after ``until``), or ``delay`` after each
-    firing of the event ``after``."""
+    """``[[event]]``: an action on the mission timeline.
+
+    Triggers (exactly one kind): ``at`` a mission time and/or ``every`` period (from ``at``, or from one
+    period in); ``after`` another event, ``delay`` later; ``on`` an engine event kind (optionally only
+    from satellite ``on_satellite``); ``when`` a condition holds (``engine.conditions``; fires once, or
+    on every new start with ``repeat``). ``count`` and ``until`` limit repeated events.
+
+    Actions (exactly one): ``fault`` (inject), ``clear`` (end the active faults an event injected),
+    ``command`` (any operator command by name, ``engine.timeline_actions``), ``notify``, ``focus``,
+    ``pause``, ``set_speed`` (× real time), ``end`` (the mission ends, with this reason)."""
 
     id: str
     at: Optional[Duration] = None
@@ -636,21 +658,63 @@ class TimelineEvent(_Strict):
     until: Optional[Duration] = None
     after: Optional[str] = None
     delay: Duration = 0.0
+    on: Optional[EventKind] = None
+    on_satellite: Optional[str] = None
+    when: Optional[Annotated[str, Field(min_length=1)]] = None
+    repeat: bool = False
     fault: Optional[FaultAction] = None
+    clear: Optional[str] = None
+    command: Optional[dict[str, Any]] = None
+    notify: Optional[NotifyAction] = None
+    focus: Optional[FocusAction] = None
+    pause: Optional[Literal[True]] = None
+    set_speed: Optional[Annotated[float, Field(gt=0, le=1e5)]] = None
+    end: Optional[Annotated[str, Field(min_length=1)]] = None
+
+    @field_validator("command")
+    @classmethod
+    def _a_known_command(cls, value: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+        if value is not None:
+            from engine.timeline_actions import build_command
+
+            build_command(value)
+        return value
 
     @model_validator(mode="after")
     def _one_trigger_and_an_action(self) -> "TimelineEvent":
-        if self.after is not None and (self.at is not None or self.every is not None):
-            raise ValueError("give either after (another event) or at/every, not both")
-        if self.after is None and self.at is None and self.every is None:
-            raise ValueError("an event needs a trigger: at, every or after")
-        if self.delay and self.after is None:
-            raise ValueError("delay applies only with after")
-        if (self.count is not None or self.until is not None) and self.every is None and self.after is None:
-            raise ValueError("count and until apply only to repeated events (every, after)")
-        if self.fault is None:
-            raise ValueError("an event needs an action (fault = {...})")
+        timed = self.at is not None or self.every is not None
+        triggers = [name for name, given in (("at/every", timed), ("after", self.after is not None),
+                                             ("on", self.on is not None), ("when", self.when is not None)) if given]
+        if len(triggers) != 1:
+            raise ValueError("an event needs exactly one trigger: at/every, after, on or when"
+                             + (f" (got {', '.join(triggers)})" if triggers else ""))
+        if self.delay and self.after is None and self.on is None:
+            raise ValueError("delay applies only with after or on")
+        if (self.count is not None or self.until is not None) and not (self.every or self.after or self.on or self.repeat):
+            raise ValueError("count and until apply only to repeated events (every, after, on, when with repeat)")
+        if self.on_satellite is not None and self.on is None:
+            raise ValueError("on_satellite filters an on trigger")
+        if self.repeat and self.when is None:
+            raise ValueError("repeat applies only to when")
+        actions = [name for name in ACTIONS if getattr(self, name) is not None]
+        if len(actions) != 1:
+            raise ValueError(f"an event needs exactly one action: {', '.join(ACTIONS)}"
+                             + (f" (got {', '.join(actions)})" if actions else ""))
         return self
+
+    @property
+    def action(self) -> str:
+        """Which action it takes ('fault', 'command', 'notify', ...)."""
+        return next(name for name in ACTIONS if getattr(self, name) is not None)
+
+    def built_command(self):
+        from engine.timeline_actions import build_command
+
+        return build_command(self.command or {})
+
+
+ACTIONS = ("fault", "clear", "command", "notify", "focus", "pause", "set_speed", "end")
+"""What a timeline event can do (one per event)."""
 
 
 class FaultRate(_Strict):
@@ -734,7 +798,14 @@ class MissionFile(_Strict):
                     raise ValueError(f"event {event.id}: its 'after' chain loops back to {step!r}")
                 seen.add(step)
                 step = after.get(step)
+            if event.clear is not None and event.clear not in after:
+                raise ValueError(f"event {event.id} clears the faults of {event.clear!r}, which is not an event")
+            if event.clear is not None and (self._event(event.clear).fault is None):
+                raise ValueError(f"event {event.id} clears the faults of {event.clear!r}, which injects none")
         return self
+
+    def _event(self, event_id: str) -> "TimelineEvent":
+        return next(event for event in self.event if event.id == event_id)
 
     @model_validator(mode="after")
     def _engine_parameters_are_consistent(self) -> "MissionFile":
