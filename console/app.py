@@ -380,6 +380,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
                 self.job_queue.update(*bundle.queue, snapshot.satellite_ids, snapshot.time_s)
             if bundle.servicing is not None and self.servicing_screen is not None:
                 self.servicing_screen.update(*bundle.servicing, snapshot.satellite_ids, snapshot.time_s)
+        for directive in frame.directives:
+            self._follow_directive(directive)
         if frame.found is not None:
             self._seek_finished(frame.found)
         elif frame.seek_gave_up:
@@ -446,6 +448,26 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         whole detail area (position and altitude are in the link pane)."""
         title = f"Satellite {view.satellite_id}"
         return title + " · MAINTENANCE" if bool(view.snapshot.in_maintenance[view.index]) else title
+
+    def _follow_directive(self, directive) -> None:
+        """A mission timeline directive: a caption, a move of the view, or the end of the mission (the
+        driver has already paused or changed speed)."""
+        if directive.kind == "notify":
+            severity = {"info": "information", "warning": "warning", "critical": "error"}.get(directive.level, "information")
+            self.notify(directive.text, title="Mission", severity=severity, timeout=10)
+        elif directive.kind == "focus":
+            if directive.satellite is not None and directive.satellite in self.driver.sim.satellite_ids:
+                self.select_satellite(directive.satellite)
+            if directive.pane in ("fleet", "detail", "map", "alarms", "events"):
+                self.action_view(directive.pane)
+            elif directive.pane == "jobs" and self.job_queue is None and self.driver.jobs_enabled:
+                self.action_job_queue()
+            elif directive.pane == "servicing" and self.servicing_screen is None:
+                self.action_servicing()
+        elif directive.kind == "end":
+            self.notify(f"{directive.text}; paused (space runs on)", title="Mission end", timeout=15)
+        elif directive.kind == "pause":
+            self.notify("the mission paused here; space runs on", title="Mission", timeout=6)
 
     def _seek_finished(self, event: Event) -> None:
         self.notify(event.message, title="Stopped at", timeout=6)

@@ -55,6 +55,9 @@ class Frame:
     """The seek ran SEEK_LIMIT_S of mission time without finding its event and paused."""
     reached_end: bool = False
     """This frame stopped at the mission's planned end and paused (once; running on continues past it)."""
+    directives: tuple = ()
+    """Timeline directives since the previous frame (``engine.timeline_actions.Directive``): the driver has
+    already paused or changed speed for them; the app shows captions and moves the view."""
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Driver:
     _seek_satellite: str | None = None
     _seek_started_s: float = 0.0
     _pending: list[Event] = field(default_factory=list)
+    _directives: list = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
@@ -318,6 +322,8 @@ class Driver:
                 break
             self.sim.step()
             steps += 1
+            if len(self.sim.directives) and self._take_directives():
+                break
             if self._seeking is not None:
                 new = self.sim.drain_events()
                 self._pending.extend(new)
@@ -345,6 +351,22 @@ class Driver:
             lagging = False  # stopped on purpose: nothing is behind
         return self._frame(steps=steps, lagging=lagging, seeking=seeking, found=found, gave_up=gave_up, reached_end=reached_end)
 
+    def _take_directives(self) -> bool:
+        """Act on new timeline directives (pause, end, set_speed); True if running must stop now."""
+        stop = False
+        for directive in self.sim.drain_directives():
+            self._directives.append(directive)
+            if directive.kind in ("pause", "end"):
+                self.paused = True
+                self._seeking = None
+                self._debt_s = 0.0
+                stop = True
+            elif directive.kind == "set_speed":
+                self.speed_index = min(range(len(SPEEDS)), key=lambda i: abs(math.log(SPEEDS[i] / directive.speed))
+                                       if math.isfinite(SPEEDS[i]) else math.inf)
+                self._debt_s = 0.0
+        return stop
+
     def _at_end(self) -> bool:
         return self.end_s is not None and not self._end_reached and self.sim.time_s >= self.end_s - 1e-9
 
@@ -360,8 +382,10 @@ class Driver:
         gave_up: bool = False,
         reached_end: bool = False,
     ) -> Frame:
+        self._take_directives()
         events = tuple(self._pending) + tuple(self.sim.drain_events())
         self._pending = []
+        directives, self._directives = tuple(self._directives), []
         return Frame(
             snapshot=self.sim.snapshot(view="ground"),
             events=events,
@@ -373,4 +397,5 @@ class Driver:
             found=found,
             seek_gave_up=gave_up,
             reached_end=reached_end,
+            directives=directives,
         )
