@@ -551,6 +551,9 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self.query_one(FleetTable).focus()
 
     def on_key(self, event) -> None:
+        if self.driver.autopilot_active and event.key not in AUTOPILOT_KEEPS:  # the operator takes over
+            self.driver.take_over()
+            self.notify("you have the console: the autopilot has stopped", title="Autopilot", timeout=6)
         box = self.query_one("#fleet-filter", Input)
         if event.key == "escape" and box.has_focus:
             box.value = ""
@@ -645,6 +648,9 @@ def _set_if_changed(widget, attribute: str, value: str) -> None:
     if getattr(widget, attribute) != value:
         setattr(widget, attribute, value)
 
+
+AUTOPILOT_KEEPS = frozenset({"space", "plus", "equals_sign", "minus", "full_stop", "question_mark", "escape"})
+"""Keys that leave a demo's autopilot playing: time control (run, pause, speed, step), help, escape."""
 
 SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "toggle_link", "force_handover", "seek", "filter",
                                "inject_fault", "fault_list", "servicing", "maintenance"})

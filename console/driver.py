@@ -254,6 +254,18 @@ class Driver:
         with self.lock:
             self.sim.apply(ClearFault(fault_id))
 
+    # ----------------------------------------------------------------------------------------- autopilot
+
+    @property
+    def autopilot_active(self) -> bool:
+        """A demo's operator script is playing (any key takes over)."""
+        return bool(self.sim.autopilot_active)
+
+    def take_over(self) -> None:
+        """Stop the autopilot: the operator has the console."""
+        with self.lock:
+            self.sim.take_over()
+
     # ----------------------------------------------------------------------------------------- servicing
 
     def servicers(self) -> tuple[ServicerView, ...]:

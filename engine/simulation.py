@@ -206,7 +206,10 @@ class Simulation:
         self.timeline = MissionTimeline(spec.events, watch=_condition_watch)
         """The mission's [[event]] entries (faults, commands, directives) and what fired."""
         self._timeline_faults: dict[str, list[str]] = {}
-        self._timeline_listens = any(event.on is not None for event in spec.events)
+        self.autopilot = MissionTimeline(spec.autopilot, watch=_condition_watch)
+        """The demo's operator script (``[[autopilot]]``); it plays while ``autopilot_active``."""
+        self.autopilot_active = bool(spec.autopilot)
+        self._timeline_listens = any(event.on is not None for event in (*spec.events, *spec.autopilot))
         self.directives: list[Directive] = []
         """Timeline directives for the console (notify, focus, pause, set_speed, end), oldest first."""
         self._directives_read = 0
@@ -300,6 +303,8 @@ class Simulation:
         hw = self.hw
         if self.timeline.watching:
             self.timeline.check(previous_time, self._condition_source())
+        if self.autopilot_active:
+            self._play_autopilot(previous_time)
         if self.timeline.next_s <= previous_time or self.random_faults.rates:
             self._mission_faults(previous_time, dt)
         condition = self.faults.book.condition
@@ -1145,7 +1150,7 @@ class Simulation:
         """Timeline faults due by ``t0`` and stochastic faults for the step [t0, t0 + dt], injected at t0.
         One the fleet cannot take now (the GPU already failed, the link is gone) is logged and dropped."""
         for firing in self.timeline.due(t0):
-            self._fire(firing, t0)
+            self._fire(firing, t0, f"timeline event {firing.event_id}")
         if self.random_faults.rates:
             links = (self.comms.links.a, self.comms.links.b)
             for request in self.random_faults.draw(dt, links):
@@ -1159,37 +1164,39 @@ class Simulation:
         except ValueError as error:
             if label is not None:  # a stochastic draw that cannot act is simply not a fault
                 self._record(Event(time_s, EventKind.FAULT_INJECTED, Severity.WARNING, None,
-                                   f"timeline {label}: fault not injected: {error}"))
+                                   f"{label}: fault not injected: {error}"))
             return False
         self._record_fault_start(fault, changes)
         if label is not None:
             self._timeline_faults.setdefault(label, []).append(fault.id)
         return True
 
-    def _fire(self, firing, time_s: float) -> None:
-        """Carry out one timeline firing (a refusal is logged as a warning; nothing changes)."""
-        event, label = firing.event, f"event {firing.event_id}"
+    def _fire(self, firing, time_s: float, label: str) -> None:
+        """Carry out one timeline or autopilot firing, logged as `label` ('timeline event X', 'autopilot
+        step Y'); a refusal is logged as a warning and changes nothing."""
+        event = firing.event
         action = event.action
         if action == "fault":
             self._inject_from_mission(event.fault.request(), time_s, "timeline", label)
         elif action == "clear":
-            for fault_id in self._timeline_faults.get(f"event {event.clear}", []):
+            prefix = label.rsplit(" ", 1)[0]
+            for fault_id in self._timeline_faults.get(f"{prefix} {event.clear}", []):
                 if fault_id in self.faults.book.active:
                     ended, changes = self.faults.end(fault_id, time_s, "cleared")
                     self._record_fault_end(ended, changes)
         elif action == "command":
             try:
-                self.apply(event.built_command(), source=f"timeline {label}")
+                self.apply(event.built_command(), source=label)
             except CommandError as error:
                 self._record(Event(time_s, EventKind.OPERATOR_COMMAND, Severity.WARNING, None,
-                                   f"timeline {label}: command refused: {error}"))
+                                   f"{label}: command refused: {error}"))
         else:
             directive = self._directive(event, firing.event_id, time_s)
             self.directives.append(directive)
             level = {"info": Severity.INFO, "warning": Severity.WARNING, "critical": Severity.CRITICAL}
             text = _directive_text(directive)
             self._record(Event(time_s, EventKind.MISSION_END if action == "end" else EventKind.MISSION_NOTE,
-                               level.get(directive.level, Severity.INFO), directive.satellite, f"timeline {label}: {text}"))
+                               level.get(directive.level, Severity.INFO), directive.satellite, f"{label}: {text}"))
             if action == "end" and self.end_reason is None:
                 self.end_reason = directive.text
 
@@ -1205,6 +1212,29 @@ class Simulation:
         if action == "end":
             return Directive(time_s, "end", event_id, text=event.end)
         return Directive(time_s, "pause", event_id)
+
+    def _play_autopilot(self, t0: float) -> None:
+        """The autopilot's steps due by ``t0``: its caption first (a notify directive), then its action."""
+        if self.autopilot.watching:
+            self.autopilot.check(t0, self._condition_source())
+        if self.autopilot.next_s > t0:
+            return
+        for firing in self.autopilot.due(t0):
+            label = f"autopilot step {firing.event_id}"
+            if firing.event.caption:
+                directive = Directive(t0, "notify", firing.event_id, text=firing.event.caption)
+                self.directives.append(directive)
+                self._record(Event(t0, EventKind.MISSION_NOTE, Severity.INFO, None, f"{label}: {firing.event.caption}"))
+            self._fire(firing, t0, label)
+        self.faults.apply_condition()
+
+    def take_over(self) -> None:
+        """The operator takes over from the autopilot: its remaining steps no longer play."""
+        if not self.autopilot_active:
+            raise CommandError("the autopilot is not running")
+        self.autopilot_active = False
+        self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None,
+                           "operator: took over from the autopilot"))
 
     def drain_directives(self) -> list[Directive]:
         """Timeline directives since the last call (the console acts on them)."""
@@ -1311,6 +1341,8 @@ class Simulation:
         self._events.append(event)
         if self._timeline_listens:
             self.timeline.observe((event,))
+            if self.autopilot_active:
+                self.autopilot.observe((event,))
         key = event.kind.value
         self.event_counts[key] = self.event_counts.get(key, 0) + 1
 

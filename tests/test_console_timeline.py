@@ -56,3 +56,54 @@ async def test_the_console_follows_the_timeline(write_mission):
             await pilot.pause()
         assert driver.sim.end_reason == "that is the demo"
         assert any(title == "Mission end" and "that is the demo" in text for title, text in notes)
+
+
+AUTOPILOT = """
+[[autopilot]]
+id = "drain"
+at = "2m"
+caption = "The operator drains A-01-02 before its maintenance"
+command = { name = "drain", satellite = "A-01-02" }
+
+[[autopilot]]
+id = "undrain"
+after = "drain"
+delay = "2m"
+command = { name = "undrain", satellite = "A-01-02" }
+"""
+
+
+async def test_the_autopilot_plays_with_captions_until_a_key_takes_over(write_mission):
+    app = MissionControlApp(load_mission(write_mission(FLEET + AUTOPILOT, "auto.toml")), tick_hz=None)
+    notes: list[tuple[str, str]] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.notify = lambda message, title="", **kw: notes.append((title, str(message)))  # type: ignore[method-assign]
+        sim = app.driver.sim
+        app.driver.toggle_pause()
+        while sim.time_s < 3 * 60:
+            app.advance(1.0)
+            await pilot.pause()
+        i = sim.satellite_ids.index("A-01-02")
+        assert bool(sim.workload.drained[i]), "the autopilot's drain reached the engine"
+        assert ("Mission", "The operator drains A-01-02 before its maintenance") in notes
+        await pilot.press("2")  # any key
+        await pilot.pause()
+        assert not app.driver.autopilot_active
+        assert ("Autopilot", "you have the console: the autopilot has stopped") in notes
+        while sim.time_s < 10 * 60:
+            app.advance(1.0)
+            await pilot.pause()
+        assert bool(sim.workload.drained[i]), "after the takeover its undrain step does not play"
+        assert [f.event_id for f in sim.autopilot.fired] == ["drain"]
+
+
+async def test_time_control_keys_leave_the_autopilot_playing(write_mission):
+    app = MissionControlApp(load_mission(write_mission(FLEET + AUTOPILOT, "auto.toml")), tick_hz=None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        for key in ("space", "plus", "minus", "space"):
+            await pilot.press(key)
+            await pilot.pause()
+        assert app.driver.autopilot_active
+        await pilot.press("j")
+        await pilot.pause()
+        assert not app.driver.autopilot_active

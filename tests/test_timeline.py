@@ -198,3 +198,28 @@ def test_bad_when_conditions_are_refused_at_load_with_their_column(write_mission
     with pytest.raises(MissionError) as caught:
         load_mission(write_mission(text, "bad.toml"))
     assert message in str(caught.value) and "bad.toml:" in str(caught.value)
+
+
+def test_an_autopilot_plays_its_steps_headless_with_their_captions(write_mission):
+    text = FLEET + """
+[[autopilot]]
+id = "drain"
+at = "2m"
+caption = "Drain A-01-02 for its maintenance"
+command = { name = "drain", satellite = "A-01-02" }
+
+[[autopilot]]
+id = "maintain"
+after = "drain"
+delay = "1m"
+command = { name = "set_maintenance", satellite = "A-01-02", reason = "demo", duration = "1d" }
+"""
+    spec = load_mission(write_mission(text, "auto.toml"))
+    sim = run_headless(spec, until_s=600)
+    assert [f.event_id for f in sim.autopilot.fired] == ["drain", "maintain"]
+    assert sim.servicing.maintenance[sim.satellite_ids.index("A-01-02")].reason == "demo"
+    assert sim.event_counts.get("mission_note") == 1
+    fresh = Simulation(spec)
+    fresh.take_over()
+    fresh.run_until(600)
+    assert not fresh.autopilot.fired, "taken over before it started: nothing plays"

@@ -315,7 +315,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         servicer_ids.add(servicer.id)
         if servicer.near is not None and servicer.near not in sat_ids:
             issues.append(_issue_at(located, path, ("servicer", index, "near"), f"no satellite {servicer.near!r}"))
-    if (model.event or model.fault) and satellites:  # timeline targets and fault rates against the fleet
+    if (model.event or model.fault or model.autopilot) and satellites:  # timeline targets and fault rates vs the fleet
         issues.extend(_fault_issues(model, satellites, located, path))
     if issues:
         raise MissionError(issues)
@@ -336,6 +336,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         events=tuple(model.event),
         fault_rates=tuple(model.fault),
         servicers=tuple(model.servicer),
+        autopilot=tuple(model.autopilot),
     )
 
 
@@ -355,24 +356,26 @@ def _fault_issues(model: MissionFile, satellites: list[SatelliteSpec], located: 
     book = FaultBook(ids, stations, present, lambda a, b: True)
     issues = []
     known = set(ids)
-    for index, event in enumerate(model.event):
+    entries = [("event", index, event) for index, event in enumerate(model.event)]
+    entries += [("autopilot", index, step) for index, step in enumerate(model.autopilot)]
+    for table, index, event in entries:
         if event.fault is not None:
             try:
                 book.resolve(event.fault.request(), 0.0, "timeline")
             except ValueError as error:
-                issues.append(_issue_at(located, path, ("event", index, "fault"), str(error)))
+                issues.append(_issue_at(located, path, (table, index, "fault"), str(error)))
         if event.when is not None:
             try:
                 expression = parse_condition(event.when)
                 expression.check_ids(satellites=ids, stations=stations,
                                      jobs=None if model.workload.generator else [job.id for job in model.job])
             except ConditionError as error:
-                issues.append(_issue_at(located, path, ("event", index, "when"), str(error)))
-        names = [(("event", index, "on_satellite"), event.on_satellite)]
+                issues.append(_issue_at(located, path, (table, index, "when"), str(error)))
+        names = [((table, index, "on_satellite"), event.on_satellite)]
         if event.focus is not None:
-            names.append((("event", index, "focus", "satellite"), event.focus.satellite))
+            names.append(((table, index, "focus", "satellite"), event.focus.satellite))
         for key in ("satellite", "peer"):
-            names.append((("event", index, "command", key), (event.command or {}).get(key)))
+            names.append(((table, index, "command", key), (event.command or {}).get(key)))
         for key_path, name in names:
             if name is not None and name not in known:
                 issues.append(_issue_at(located, path, key_path, f"no satellite {name!r}"))

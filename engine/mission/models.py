@@ -717,6 +717,36 @@ ACTIONS = ("fault", "clear", "command", "notify", "focus", "pause", "set_speed",
 """What a timeline event can do (one per event)."""
 
 
+class AutopilotStep(TimelineEvent):
+    """``[[autopilot]]``: a step of the operator's part in a demo, with the triggers and actions of an
+    ``[[event]]`` and a ``caption`` shown when it acts. The console plays them until the operator presses
+    a key (taking over); headless runs always play them."""
+
+    caption: Optional[Annotated[str, Field(min_length=1)]] = None
+
+
+def _check_event_list(what: str, events: list[TimelineEvent]) -> None:
+    """Unique ids, ``after`` and ``clear`` naming events of the same list, no ``after`` loops."""
+    ids = [event.id for event in events]
+    duplicates = sorted({event_id for event_id in ids if ids.count(event_id) > 1})
+    if duplicates:
+        raise ValueError(f"{what} ids must be unique: {', '.join(duplicates)}")
+    by_id = {event.id: event for event in events}
+    for event in events:
+        if event.after is not None and event.after not in by_id:
+            raise ValueError(f"{what} {event.id} comes after {event.after!r}, which is not an {what} ({', '.join(ids)})")
+        seen, step = {event.id}, event.after
+        while step is not None:
+            if step in seen:
+                raise ValueError(f"{what} {event.id}: its 'after' chain loops back to {step!r}")
+            seen.add(step)
+            step = by_id[step].after
+        if event.clear is not None and event.clear not in by_id:
+            raise ValueError(f"{what} {event.id} clears the faults of {event.clear!r}, which is not an {what}")
+        if event.clear is not None and by_id[event.clear].fault is None:
+            raise ValueError(f"{what} {event.id} clears the faults of {event.clear!r}, which injects none")
+
+
 class FaultRate(_Strict):
     """``[[fault]]``: faults of one kind drawn at random from the run seed, at ``rate_per_year`` per target
     (per GPU for GPU faults, per satellite, per laser link, per station, or for the whole fleet),
@@ -781,31 +811,13 @@ class MissionFile(_Strict):
     event: list[TimelineEvent] = []
     fault: list[FaultRate] = []
     servicer: list[Servicer] = []
+    autopilot: list[AutopilotStep] = []
 
     @model_validator(mode="after")
     def _events_are_consistent(self) -> "MissionFile":
-        ids = [event.id for event in self.event]
-        duplicates = sorted({event_id for event_id in ids if ids.count(event_id) > 1})
-        if duplicates:
-            raise ValueError(f"event ids must be unique: {', '.join(duplicates)}")
-        after = {event.id: event.after for event in self.event}
-        for event in self.event:
-            if event.after is not None and event.after not in after:
-                raise ValueError(f"event {event.id} comes after {event.after!r}, which is not an event (events: {', '.join(ids)})")
-            seen, step = {event.id}, event.after
-            while step is not None:
-                if step in seen:
-                    raise ValueError(f"event {event.id}: its 'after' chain loops back to {step!r}")
-                seen.add(step)
-                step = after.get(step)
-            if event.clear is not None and event.clear not in after:
-                raise ValueError(f"event {event.id} clears the faults of {event.clear!r}, which is not an event")
-            if event.clear is not None and (self._event(event.clear).fault is None):
-                raise ValueError(f"event {event.id} clears the faults of {event.clear!r}, which injects none")
+        for what, events in (("event", self.event), ("autopilot step", self.autopilot)):
+            _check_event_list(what, events)
         return self
-
-    def _event(self, event_id: str) -> "TimelineEvent":
-        return next(event for event in self.event if event.id == event_id)
 
     @model_validator(mode="after")
     def _engine_parameters_are_consistent(self) -> "MissionFile":

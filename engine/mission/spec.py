@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine.mission.models import (
+    AutopilotStep,
     GpuHealthModel,
     GroundStation,
     Hardware,
@@ -59,6 +60,7 @@ class MissionSpec:
     events: tuple[TimelineEvent, ...] = ()
     fault_rates: tuple[FaultRate, ...] = ()
     servicers: tuple[Servicer, ...] = ()
+    autopilot: tuple[AutopilotStep, ...] = ()
 
     @property
     def id(self) -> str:
