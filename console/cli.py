@@ -169,9 +169,12 @@ def validate_command(missions: list[str]) -> int:
             failed += 1
             _print_mission_error(err, error)
             continue
+        extras = [(len(spec.events), "timeline events"), (len(spec.autopilot), "autopilot steps"),
+                  (len(spec.fault_rates), "fault rates"), (len(spec.servicers), "servicers")]
+        more = "".join(f", {count} {what}" for count, what in extras if count)
         out.print(
             f"[green]ok[/] {spec.source}: {spec.id} ({spec.kind}), {len(spec.satellites)} satellites, "
-            f"{len(spec.ground_stations)} ground stations",
+            f"{len(spec.ground_stations)} ground stations{more}",
             highlight=False,
         )
     return 1 if failed else 0

@@ -1,0 +1,31 @@
+"""The bundled demo missions, run headless end to end: the autopilot reaches the demo's end with what it
+shows done, and without the autopilot (taken over at the start) the fleet stays broken."""
+
+from __future__ import annotations
+
+from engine import Simulation, load_mission
+from engine.runner import run_headless
+
+
+def test_the_servicing_demo_swaps_the_panel_and_ends():
+    spec = load_mission("servicing-demo")
+    sim = run_headless(spec)
+    assert sim.end_reason == "the servicing mission is complete"
+    assert sim.time_s < spec.duration_s, "it ends on its own before the planned duration"
+    (mission,) = sim.servicing.fleet.missions()
+    assert mission.status.value == "complete" and [p.value for p in mission.parts_installed] == ["radiator_panel"]
+    (ended,) = sim.faults.book.ended
+    assert ended.fault.kind.value == "micrometeoroid" and ended.how == "repaired"
+    i = sim.satellite_ids.index("D-01-04")
+    assert sim.thermal.radiator_area_fraction[i] == 1.0
+    assert not bool(sim.workload.drained[i]), "back in service after checkout"
+
+
+def test_without_the_autopilot_the_hit_radiator_stays_damaged():
+    sim = Simulation(load_mission("servicing-demo"))
+    sim.take_over()
+    sim.run_until(2 * 86400)
+    assert not sim.servicing.fleet.missions()
+    assert sim.faults.book.active, "nobody repairs it"
+    i = sim.satellite_ids.index("D-01-04")
+    assert sim.thermal.radiator_area_fraction[i] == 0.4
