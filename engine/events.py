@@ -77,6 +77,7 @@ class EventKind(str, Enum):
     MAINTENANCE_END = "maintenance_end"
     MISSION_NOTE = "mission_note"
     MISSION_END = "mission_end"
+    OBJECTIVE = "objective"
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,16 @@ def build_report(sim: Simulation) -> dict[str, Any]:
     if metrics is not None:
         report["jobs"] = _jobs_section(sim, metrics)
     report["faults"] = _faults_section(sim)
+    if sim.objectives is not None:
+        score = sim.objectives.score()
+        report["objectives"] = [
+            {"id": r.id, "kind": r.kind, "description": r.description, "metric": r.metric, "op": r.op,
+             "target": r.target, "weight": r.weight, "status": r.status,
+             "decided": None if r.decided_s is None else _iso(sim, r.decided_s),
+             "value": r.value if not isinstance(r.value, float) else round(r.value, 6), "credit": round(r.credit, 6)}
+            for r in sim.objectives.results()
+        ]
+        report["score"] = {"value": score.value, "grade": score.grade, "gate_failed": score.gate_failed}
     if sim.servicing.fleet.servicers():
         report["servicing"] = _servicing_section(sim)
     return report

@@ -35,6 +35,8 @@ def run_headless(
     if end_s - sim.time_s > 1e-9 and sim.end_reason is None:
         sim.step(end_s - sim.time_s)
         sim.drain_events()
+    sim.finish_objectives()
+    sim.drain_events()
     if on_progress is not None:
         on_progress(sim)
     return sim

@@ -63,6 +63,7 @@ from engine.ephemeris import MissionClock, SunEphemeris
 from engine.events import Event, EventKind, Severity
 from engine.fault_control import FaultControl
 from engine.fault_schedule import RandomFaults
+from engine.objectives import ObjectiveTracker
 from engine.timeline import MissionTimeline
 from engine.timeline_actions import Directive
 from engine.servicing import MissionStatus, ServicingEventKind, ServicingRefused
@@ -209,6 +210,8 @@ class Simulation:
         self.autopilot = MissionTimeline(spec.autopilot, watch=_condition_watch)
         """The demo's operator script (``[[autopilot]]``); it plays while ``autopilot_active``."""
         self.autopilot_active = bool(spec.autopilot)
+        self.objectives = ObjectiveTracker(spec.objectives, spec.scoring, spec.duration_s) if spec.objectives else None
+        """A training mission's objectives and score (None without [[objective]])."""
         self._timeline_listens = any(event.on is not None for event in (*spec.events, *spec.autopilot))
         self.directives: list[Directive] = []
         """Timeline directives for the console (notify, focus, pause, set_speed, end), oldest first."""
@@ -418,6 +421,8 @@ class Simulation:
             self._expire_faults(new_time)
         if self.servicing.enabled:
             self._step_servicing(previous_time, new_time)
+        if self.objectives is not None and self.objectives.pending:
+            self._record_objectives(self.objectives.update(new_time, self._condition_source()))
         self._deliver_pending()  # queued commands reach satellites with a route now, stamped with the step's end
         if self.telemetry_history.due(new_time):
             self._record_history(new_time)
@@ -1227,6 +1232,18 @@ class Simulation:
                 self._record(Event(t0, EventKind.MISSION_NOTE, Severity.INFO, None, f"{label}: {firing.event.caption}"))
             self._fire(firing, t0, label)
         self.faults.apply_condition()
+
+    def finish_objectives(self) -> None:
+        """The run is over: decide every objective still pending (gates that held are met)."""
+        if self.objectives is not None and self.objectives.pending:
+            self._record_objectives(self.objectives.finish(self.time_s, self._condition_source()))
+
+    def _record_objectives(self, decided) -> None:
+        for result in decided:
+            severity = Severity.INFO if result.status == "met" else Severity.WARNING
+            what = result.description or f"{result.metric} {result.op} {result.target}"
+            self._record(Event(result.decided_s, EventKind.OBJECTIVE, severity, None,
+                               f"objective {result.id} {result.status.upper()}: {what}"))
 
     def take_over(self) -> None:
         """The operator takes over from the autopilot: its remaining steps no longer play."""

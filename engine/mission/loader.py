@@ -315,7 +315,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         servicer_ids.add(servicer.id)
         if servicer.near is not None and servicer.near not in sat_ids:
             issues.append(_issue_at(located, path, ("servicer", index, "near"), f"no satellite {servicer.near!r}"))
-    if (model.event or model.fault or model.autopilot) and satellites:  # timeline targets and fault rates vs the fleet
+    if (model.event or model.fault or model.autopilot or model.objective) and satellites:  # timeline targets and fault rates vs the fleet
         issues.extend(_fault_issues(model, satellites, located, path))
     if issues:
         raise MissionError(issues)
@@ -337,6 +337,8 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         fault_rates=tuple(model.fault),
         servicers=tuple(model.servicer),
         autopilot=tuple(model.autopilot),
+        objectives=tuple(model.objective),
+        scoring=model.scoring,
     )
 
 
@@ -345,7 +347,7 @@ def _fault_issues(model: MissionFile, satellites: list[SatelliteSpec], located: 
     timeline fault on a laser link is checked for the link when it fires: links come and go)."""
     import numpy as np
 
-    from engine.conditions import ConditionError, parse_condition
+    from engine.conditions import ConditionError, parse_condition, parse_metric
     from engine.fault_catalogue import CATALOGUE, Target
     from engine.faults import FaultBook, FaultRequest
 
@@ -379,6 +381,13 @@ def _fault_issues(model: MissionFile, satellites: list[SatelliteSpec], located: 
         for key_path, name in names:
             if name is not None and name not in known:
                 issues.append(_issue_at(located, path, key_path, f"no satellite {name!r}"))
+    for index, objective in enumerate(model.objective):
+        try:
+            expression = parse_metric(objective.metric)
+            expression.check_ids(satellites=ids, stations=stations,
+                                 jobs=None if model.workload.generator else [job.id for job in model.job])
+        except ConditionError as error:
+            issues.append(_issue_at(located, path, ("objective", index, "metric"), str(error)))
     shells = {shell.name for shell in model.shell}
     for index, rate in enumerate(model.fault):
         unknown = [name for name in rate.shells if name not in shells]

@@ -725,6 +725,27 @@ class AutopilotStep(TimelineEvent):
     caption: Optional[Annotated[str, Field(min_length=1)]] = None
 
 
+class Objective(_Strict):
+    """``[[objective]]``: what a training mission asks of the operator (``engine.objectives``): a metric
+    (``engine.conditions``, e.g. ``job('LLM-70B').progress``) compared with a target, by a deadline."""
+
+    id: str
+    kind: Literal["primary", "secondary", "fail_gate"] = "primary"
+    description: str = ""
+    metric: Annotated[str, Field(min_length=1)]
+    op: Literal["<", "<=", ">", ">=", "==", "!="] = ">="
+    target: Union[bool, float, str]
+    deadline: Optional[Duration] = None
+    weight: Annotated[float, Field(ge=0, le=1000)] = 1.0
+
+
+class Scoring(_Strict):
+    """``[scoring]``: grade thresholds (score from 0 to 1) and what a failed gate does to the score."""
+
+    grades: dict[str, Annotated[float, Field(ge=0, le=1)]] = {"gold": 0.9, "silver": 0.75, "bronze": 0.6}
+    fail_gate_penalty: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
 def _check_event_list(what: str, events: list[TimelineEvent]) -> None:
     """Unique ids, ``after`` and ``clear`` naming events of the same list, no ``after`` loops."""
     ids = [event.id for event in events]
@@ -812,11 +833,17 @@ class MissionFile(_Strict):
     fault: list[FaultRate] = []
     servicer: list[Servicer] = []
     autopilot: list[AutopilotStep] = []
+    objective: list[Objective] = []
+    scoring: Scoring = Scoring()
 
     @model_validator(mode="after")
     def _events_are_consistent(self) -> "MissionFile":
         for what, events in (("event", self.event), ("autopilot step", self.autopilot)):
             _check_event_list(what, events)
+        ids = [objective.id for objective in self.objective]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"objective ids must be unique: {', '.join(duplicates)}")
         return self
 
     @model_validator(mode="after")

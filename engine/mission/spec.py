@@ -16,9 +16,11 @@ from engine.mission.models import (
     Limits,
     MissionSection,
     Network,
+    Objective,
     PowerPolicy,
     RadiationModel,
     Scheduler,
+    Scoring,
     Servicer,
     Shell,
     TimelineEvent,
@@ -61,6 +63,8 @@ class MissionSpec:
     fault_rates: tuple[FaultRate, ...] = ()
     servicers: tuple[Servicer, ...] = ()
     autopilot: tuple[AutopilotStep, ...] = ()
+    objectives: tuple[Objective, ...] = ()
+    scoring: Scoring = Scoring()
 
     @property
     def id(self) -> str:

@@ -1,0 +1,89 @@
+"""Training objectives and the score: met at the first check where the metric reaches its target,
+missed at the deadline (with partial credit on >=), fail gates failed at the first violation; the
+weighted score and grade; the report carries both; bad metrics are refused at load with the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import load_mission
+from engine.mission import MissionError
+from engine.report import build_report
+from engine.runner import run_headless
+from tests.test_faults import FLEET
+
+OBJECTIVES = """
+[[objective]]
+id = "progress"
+description = "TRAIN reaches 5% within the hour"
+metric = "job('TRAIN').progress"
+op = ">="
+target = 0.05
+deadline = "1h"
+weight = 2
+
+[[objective]]
+id = "impossible"
+kind = "secondary"
+metric = "job('TRAIN').progress"
+target = 1.0
+deadline = "2h"
+weight = 1
+
+[[objective]]
+id = "no-failed-gpus"
+kind = "fail_gate"
+metric = "fleet.gpus_failed"
+op = "=="
+target = 0
+"""
+
+
+def test_objectives_are_decided_with_their_times_and_scored(write_mission):
+    spec = load_mission(write_mission(FLEET + OBJECTIVES, "training.toml"))
+    sim = run_headless(spec, until_s=3 * 3600)
+    results = {r.id: r for r in sim.objectives.results()}
+    met = results["progress"]
+    assert met.status == "met" and met.decided_s <= 3600 and met.value >= 0.05
+    impossible = results["impossible"]
+    assert impossible.status == "missed" and impossible.decided_s == pytest.approx(7200, abs=sim.step_s)
+    assert impossible.credit == pytest.approx(impossible.value / 1.0)
+    gate = results["no-failed-gpus"]
+    assert gate.status in ("met", "failed")
+    score = sim.objectives.score()
+    if gate.status == "met":
+        assert score.value == pytest.approx((2 * 1.0 + 1 * impossible.credit) / 3, abs=1e-6)
+        v = score.value
+        expected = "gold" if v >= 0.9 else "silver" if v >= 0.75 else "bronze" if v >= 0.6 else "fail"
+        assert score.grade == expected
+    report = build_report(sim)
+    assert [o["id"] for o in report["objectives"]] == ["progress", "impossible", "no-failed-gpus"]
+    assert report["score"]["value"] == score.value and report["score"]["grade"] == score.grade
+
+
+def test_a_failed_gate_fails_the_mission(write_mission):
+    gate = OBJECTIVES + """
+[[event]]
+id = "break"
+at = "10m"
+fault = { kind = "gpu_failure", satellite = "A-01-01", gpu = 0 }
+"""
+    sim = run_headless(load_mission(write_mission(FLEET + gate, "gate.toml")), until_s=3600)
+    result = next(r for r in sim.objectives.results() if r.id == "no-failed-gpus")
+    assert result.status == "failed" and result.decided_s == pytest.approx(600 + sim.step_s, abs=sim.step_s)
+    score = sim.objectives.score()
+    assert score.gate_failed and score.value == 0.0 and score.grade == "fail"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[[objective]]\nid = "x"\nmetric = "job(\'TRAIN\').progres"\ntarget = 1\n', "objective[0].metric: column"),
+        ('[[objective]]\nid = "x"\nmetric = "job(\'NOPE\').progress"\ntarget = 1\n', "objective[0].metric"),
+        ('[[objective]]\nid = "x"\nmetric = "fleet.min_soc"\nop = "~"\ntarget = 1\n', "objective[0].op"),
+    ],
+)
+def test_bad_objectives_are_refused_at_load(write_mission, extra, message):
+    with pytest.raises(MissionError) as caught:
+        load_mission(write_mission(FLEET + extra, "bad.toml"))
+    assert message in str(caught.value) and "bad.toml:" in str(caught.value)
