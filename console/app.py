@@ -468,6 +468,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             self.notify(f"{directive.text}; paused (space runs on)", title="Mission end", timeout=15)
         elif directive.kind == "pause":
             self.notify("the mission paused here; space runs on", title="Mission", timeout=6)
+        elif directive.kind == "hint":
+            self.notify(directive.text, title="Hint", timeout=15)
 
     def _seek_finished(self, event: Event) -> None:
         self.notify(event.message, title="Stopped at", timeout=6)

@@ -9,7 +9,7 @@ An objective compares a metric (``engine.conditions.parse_metric``) with a targe
 - ``fail_gate``: must hold at every check; *failed* at the first check where it does not.
 
 score = Σ weight·credit / Σ weight over primary and secondary objectives (credit 1 when met), times
-``fail_gate_penalty`` (default 0) if a gate failed; the grade is the best one whose threshold the score
+(1 − ``hint_penalty``) per hint shown, times ``fail_gate_penalty`` (default 0) if a gate failed; the grade is the best one whose threshold the score
 reaches, else "fail". Every decision is stamped with its mission time, for the debrief.
 """
 
@@ -58,6 +58,8 @@ class ObjectiveTracker:
 
     def __init__(self, objectives, scoring, end_s: float):
         self.scoring = scoring
+        self.hints_shown = 0
+        """Hints shown so far (each costs ``scoring.hint_penalty`` of the score)."""
         self.end_s = float(end_s)
         self._objectives = tuple(objectives)
         self._metrics = {o.id: parse_metric(o.metric) for o in self._objectives}
@@ -141,6 +143,7 @@ class ObjectiveTracker:
         scored = [r for r in results if r.kind != "fail_gate"]
         total = sum(r.weight for r in scored)
         value = sum(r.weight * r.credit for r in scored) / total if total > 0 else 1.0
+        value *= (1.0 - self.scoring.hint_penalty) ** self.hints_shown
         gate_failed = any(r.kind == "fail_gate" and r.status == "failed" for r in results)
         if gate_failed:
             value *= self.scoring.fail_gate_penalty

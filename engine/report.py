@@ -150,7 +150,11 @@ def build_report(sim: Simulation) -> dict[str, Any]:
              "value": r.value if not isinstance(r.value, float) else round(r.value, 6), "credit": round(r.credit, 6)}
             for r in sim.objectives.results()
         ]
-        report["score"] = {"value": score.value, "grade": score.grade, "gate_failed": score.gate_failed}
+        report["score"] = {"value": score.value, "grade": score.grade, "gate_failed": score.gate_failed,
+                           "hints_shown": sim.objectives.hints_shown}
+    if sim.spec.hints:
+        report["hints"] = [{"id": f.event_id, "shown": _iso(sim, f.time_s), "text": f.event.notify.text}
+                           for f in sim.hints.fired]
     if sim.servicing.fleet.servicers():
         report["servicing"] = _servicing_section(sim)
     return report

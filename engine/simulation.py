@@ -211,6 +211,8 @@ class Simulation:
         """The demo's operator script (``[[autopilot]]``); it plays while ``autopilot_active``."""
         self.autopilot_active = bool(spec.autopilot)
         self.objectives = ObjectiveTracker(spec.objectives, spec.scoring, spec.duration_s) if spec.objectives else None
+        self.hints = MissionTimeline([hint.as_event() for hint in spec.hints], watch=_condition_watch)
+        """A training mission's hints (``[[hint]]``); ``hints.fired`` records every showing."""
         """A training mission's objectives and score (None without [[objective]])."""
         self._timeline_listens = any(event.on is not None for event in (*spec.events, *spec.autopilot))
         self.directives: list[Directive] = []
@@ -308,6 +310,8 @@ class Simulation:
             self.timeline.check(previous_time, self._condition_source())
         if self.autopilot_active:
             self._play_autopilot(previous_time)
+        if self.hints.watching:
+            self._show_hints(previous_time)
         if self.timeline.next_s <= previous_time or self.random_faults.rates:
             self._mission_faults(previous_time, dt)
         condition = self.faults.book.condition
@@ -1244,6 +1248,16 @@ class Simulation:
             what = result.description or f"{result.metric} {result.op} {result.target}"
             self._record(Event(result.decided_s, EventKind.OBJECTIVE, severity, None,
                                f"objective {result.id} {result.status.upper()}: {what}"))
+
+    def _show_hints(self, t0: float) -> None:
+        """Hints whose condition has held long enough by ``t0``: a 'hint' directive and a log line each."""
+        self.hints.check(t0, self._condition_source())
+        for firing in self.hints.due(t0):
+            text = firing.event.notify.text
+            self.directives.append(Directive(t0, "hint", firing.event_id, text=text))
+            self._record(Event(t0, EventKind.MISSION_NOTE, Severity.INFO, None, f"hint {firing.event_id}: {text}"))
+            if self.objectives is not None:
+                self.objectives.hints_shown += 1
 
     def take_over(self) -> None:
         """The operator takes over from the autopilot: its remaining steps no longer play."""

@@ -107,3 +107,16 @@ async def test_time_control_keys_leave_the_autopilot_playing(write_mission):
         await pilot.press("j")
         await pilot.pause()
         assert not app.driver.autopilot_active
+
+
+async def test_hints_pop_up_in_the_console(write_mission):
+    text = FLEET + '[[hint]]\nid = "h"\nwhen = "sim.time > 1m"\ntext = "Have you looked at the alarms pane?"\n'
+    app = MissionControlApp(load_mission(write_mission(text, "hint.toml")), tick_hz=None)
+    notes: list[tuple[str, str]] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.notify = lambda message, title="", **kw: notes.append((title, str(message)))  # type: ignore[method-assign]
+        app.driver.toggle_pause()
+        while app.driver.sim.time_s < 5 * 60:
+            app.advance(1.0)
+            await pilot.pause()
+        assert notes.count(("Hint", "Have you looked at the alarms pane?")) == 1

@@ -87,3 +87,35 @@ def test_bad_objectives_are_refused_at_load(write_mission, extra, message):
     with pytest.raises(MissionError) as caught:
         load_mission(write_mission(FLEET + extra, "bad.toml"))
     assert message in str(caught.value) and "bad.toml:" in str(caught.value)
+
+
+HINTS = """
+[[hint]]
+id = "look-at-the-battery"
+when = "sat('A-01-01').battery_soc < 0.999 for 5m"
+text = "A-01-01 is discharging: check its power pane"
+
+[scoring]
+hint_penalty = 0.1
+"""
+
+
+def test_hints_show_once_when_their_condition_holds_and_cost_score(write_mission):
+    spec = load_mission(write_mission(FLEET + OBJECTIVES + HINTS, "hints.toml"))
+    sim = run_headless(spec, until_s=3 * 3600)
+    (shown,) = sim.hints.fired
+    assert shown.event_id == "look-at-the-battery"
+    assert sim.objectives.hints_shown == 1
+    report = build_report(sim)
+    assert report["hints"][0]["text"] == "A-01-01 is discharging: check its power pane"
+    results = {r.id: r for r in sim.objectives.results()}
+    if results["no-failed-gpus"].status == "met":
+        base = (2 * 1.0 + results["impossible"].credit) / 3
+        assert sim.objectives.score().value == pytest.approx(base * 0.9, abs=1e-6)
+
+
+def test_a_bad_hint_condition_is_refused_at_load(write_mission):
+    text = FLEET + '[[hint]]\nid = "h"\nwhen = "fleet.nonsense > 1"\ntext = "x"\n'
+    with pytest.raises(MissionError) as caught:
+        load_mission(write_mission(text, "bad.toml"))
+    assert "hint[0].when: column" in str(caught.value)

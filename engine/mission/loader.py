@@ -315,7 +315,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         servicer_ids.add(servicer.id)
         if servicer.near is not None and servicer.near not in sat_ids:
             issues.append(_issue_at(located, path, ("servicer", index, "near"), f"no satellite {servicer.near!r}"))
-    if (model.event or model.fault or model.autopilot or model.objective) and satellites:  # timeline targets and fault rates vs the fleet
+    if (model.event or model.fault or model.autopilot or model.objective or model.hint) and satellites:  # timeline targets and fault rates vs the fleet
         issues.extend(_fault_issues(model, satellites, located, path))
     if issues:
         raise MissionError(issues)
@@ -339,6 +339,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         autopilot=tuple(model.autopilot),
         objectives=tuple(model.objective),
         scoring=model.scoring,
+        hints=tuple(model.hint),
     )
 
 
@@ -360,6 +361,7 @@ def _fault_issues(model: MissionFile, satellites: list[SatelliteSpec], located: 
     known = set(ids)
     entries = [("event", index, event) for index, event in enumerate(model.event)]
     entries += [("autopilot", index, step) for index, step in enumerate(model.autopilot)]
+    entries += [("hint", index, hint.as_event()) for index, hint in enumerate(model.hint)]
     for table, index, event in entries:
         if event.fault is not None:
             try:

@@ -740,10 +740,25 @@ class Objective(_Strict):
 
 
 class Scoring(_Strict):
-    """``[scoring]``: grade thresholds (score from 0 to 1) and what a failed gate does to the score."""
+    """``[scoring]``: grade thresholds (score from 0 to 1), what a failed gate does to the score, and the
+    share of the score each hint shown costs."""
 
     grades: dict[str, Annotated[float, Field(ge=0, le=1)]] = {"gold": 0.9, "silver": 0.75, "bronze": 0.6}
     fail_gate_penalty: Annotated[float, Field(ge=0, le=1)] = 0.0
+    hint_penalty: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class Hint(_Strict):
+    """``[[hint]]``: advice shown to the trainee when a condition has held for a while (``when``, with its
+    ``for``); once, or at every new start with ``repeat``. Every showing is recorded (and may cost score)."""
+
+    id: str
+    when: Annotated[str, Field(min_length=1)]
+    text: Annotated[str, Field(min_length=1)]
+    repeat: bool = False
+
+    def as_event(self) -> TimelineEvent:
+        return TimelineEvent(id=self.id, when=self.when, repeat=self.repeat, notify=NotifyAction(text=self.text))
 
 
 def _check_event_list(what: str, events: list[TimelineEvent]) -> None:
@@ -835,6 +850,7 @@ class MissionFile(_Strict):
     autopilot: list[AutopilotStep] = []
     objective: list[Objective] = []
     scoring: Scoring = Scoring()
+    hint: list[Hint] = []
 
     @model_validator(mode="after")
     def _events_are_consistent(self) -> "MissionFile":

@@ -11,6 +11,7 @@ from engine.mission.models import (
     GpuHealthModel,
     GroundStation,
     Hardware,
+    Hint,
     FaultRate,
     Job,
     Limits,
@@ -65,6 +66,7 @@ class MissionSpec:
     autopilot: tuple[AutopilotStep, ...] = ()
     objectives: tuple[Objective, ...] = ()
     scoring: Scoring = Scoring()
+    hints: tuple[Hint, ...] = ()
 
     @property
     def id(self) -> str:
