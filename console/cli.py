@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--step", type=_duration, help="engine step (default: the mission step)")
     run.add_argument("--seed", type=int, help="random seed (default: the mission seed)")
     run.add_argument("--report", type=Path, help="write the JSON report to this file")
+    run.add_argument("--debrief", type=Path, help="write the debrief (score, objectives, faults, actions, hints) as Markdown")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
 
     validate = commands.add_parser("validate", help="check mission files; exit 1 on any error")
@@ -149,12 +150,19 @@ def run_command(options: argparse.Namespace) -> int:
     if options.report is not None:
         options.report.parent.mkdir(parents=True, exist_ok=True)
         options.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if options.debrief is not None:
+        from engine.debrief import debrief_markdown
+
+        options.debrief.parent.mkdir(parents=True, exist_ok=True)
+        options.debrief.write_text(debrief_markdown(sim), encoding="utf-8")
     if not options.quiet:
         from console.summary import run_summary
 
         Console().print(run_summary(report, wall_s))
         if options.report is not None:
             err.print(f"report written to {options.report}", highlight=False)
+        if options.debrief is not None:
+            err.print(f"debrief written to {options.debrief}", highlight=False)
     return 0
 
 

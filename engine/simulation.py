@@ -181,6 +181,8 @@ class Simulation:
         self.spec = spec
         self._timeline_listens = False
         """Whether the timeline has ``on`` events (every recorded event is shown to it then)."""
+        self.command_log: list[tuple[float, str, str]] = []
+        """Every command applied, queued or refused: (time_s, who, what), for the debrief."""
         self.seed = spec.seed if seed is None else int(seed)
         health_rng, spe_rng, workload_rng, network_rng, fault_rng, servicing_rng = np.random.default_rng(self.seed).spawn(6)
         self.step_s = float(spec.step_s if step_s is None else step_s)
@@ -448,17 +450,22 @@ class Simulation:
         A command executed on board (``ON_BOARD_COMMANDS``) for a satellite with no route to the ground is
         validated now and queued; it is carried out at the first step end when the satellite has a route
         (``pending_commands``), or refused then, with an event, if it no longer applies."""
-        if isinstance(command, ON_BOARD_COMMANDS) and not self.ideal_telemetry:
-            targets = self._on_board_targets(command)
-            if not self._in_contact()[list(targets)].any():
-                description = self._describe(command)
-                names = tuple(self.satellite_ids[t] for t in targets)
-                self._pending.append(PendingCommand(command, names, self.time_s, description))
-                self.network_commands["queued"] += 1
-                self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, names[0],
-                                   f"{source}: {description}: queued, no route to {' or '.join(names)} until contact"))
-                return
-        self._apply_now(command, source=source)
+        try:
+            if isinstance(command, ON_BOARD_COMMANDS) and not self.ideal_telemetry:
+                targets = self._on_board_targets(command)
+                if not self._in_contact()[list(targets)].any():
+                    description = self._describe(command)
+                    names = tuple(self.satellite_ids[t] for t in targets)
+                    self._pending.append(PendingCommand(command, names, self.time_s, description))
+                    self.network_commands["queued"] += 1
+                    self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, names[0],
+                                       f"{source}: {description}: queued, no route to {' or '.join(names)} until contact"))
+                    self.command_log.append((self.time_s, source, f"{description}: queued until contact"))
+                    return
+            self._apply_now(command, source=source)
+        except CommandError as error:
+            self.command_log.append((self.time_s, source, f"refused {type(command).__name__}: {error}"))
+            raise
 
     def pending_commands(self) -> tuple[PendingCommand, ...]:
         """On-board commands waiting for their satellite's next route to the ground, oldest first."""
@@ -543,6 +550,7 @@ class Simulation:
         else:
             raise CommandError(f"unknown command {type(command).__name__}")
         self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None, f"{source}: {message}{suffix}"))
+        self.command_log.append((self.time_s, source, f"{message}{suffix}"))
 
     def _apply_job_command(self, command) -> str:
         """Job and drain commands through the workload (which validates them completely before changing anything)."""

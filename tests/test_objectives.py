@@ -119,3 +119,30 @@ def test_a_bad_hint_condition_is_refused_at_load(write_mission):
     with pytest.raises(MissionError) as caught:
         load_mission(write_mission(text, "bad.toml"))
     assert "hint[0].when: column" in str(caught.value)
+
+
+def test_the_debrief_reveals_the_faults_and_lists_objectives_actions_and_hints(write_mission, tmp_path):
+    import subprocess
+    import sys
+
+    text = FLEET.replace("seed = 5\n", "seed = 5\nhide_faults = true\n") + OBJECTIVES + HINTS + """
+[[event]]
+id = "break"
+at = "10m"
+fault = { kind = "radiator_damage", satellite = "A-01-03", params = { fraction = 0.3 } }
+
+[[event]]
+id = "drain"
+at = "20m"
+command = { name = "drain", satellite = "A-01-03" }
+"""
+    path = write_mission(text, "debrief.toml")
+    out = tmp_path / "debrief.md"
+    subprocess.run([sys.executable, "-m", "console", "run", str(path), "--until", "2h", "--debrief", str(out), "--quiet"],
+                   check=True, capture_output=True, env={"OPENBLAS_NUM_THREADS": "1", "PATH": ""})
+    markdown = out.read_text(encoding="utf-8")
+    assert markdown.startswith("# Debrief: Fault test fleet")
+    assert "**Radiator damage** on A-01-03 (timeline, F-0001)" in markdown, "hidden during the run, revealed here"
+    assert "- T+00:20:00 timeline event drain: A-01-03 drained" in markdown
+    assert "| TRAIN reaches 5% within the hour | primary | met |" in markdown
+    assert "A-01-01 is discharging" in markdown
