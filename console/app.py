@@ -44,6 +44,7 @@ from console.widgets.ground_track_map import GroundTrackMap
 from console.widgets.satellite_detail import SatelliteDetail
 from console.widgets.view_bar import VIEWS, ViewBar
 from console.fault_actions import FaultActions
+from console.screens.mission import MissionScreen
 from console.servicing_actions import ServicingActions
 from console.network_actions import NetworkActions
 from console.workload_actions import WorkloadActions
@@ -167,6 +168,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         Binding("F", "inject_fault", "Inject fault", show=False, id="fault-inject"),
         Binding("f", "fault_list", "Active faults", show=False, id="fault-list"),
         Binding("S", "servicing", "Servicing", show=False, id="servicing"),
+        Binding("b", "mission_panel", "Mission briefing", show=False, id="mission-panel"),
         Binding("m", "maintenance", "Maintenance on/off", show=False, id="sat-maintenance"),
         Binding("slash", "filter", "Filter", key_display="/", id="fleet-filter"),
         Binding("1", "view('fleet')", "Fleet view", show=False, id="view-fleet"),
@@ -374,12 +376,14 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
                 self._slow_panes_due = now + SLOW_PANES_PERIOD_S
                 self._flush_events()
                 ground_map.show(snapshot, self.selected_id, bundle.track)
+                self._refresh_mission_panel()
             self._update_clock(frame)
             self._update_fleet_subtitle()
             if bundle.queue is not None and self.job_queue is not None:
                 self.job_queue.update(*bundle.queue, snapshot.satellite_ids, snapshot.time_s)
             if bundle.servicing is not None and self.servicing_screen is not None:
                 self.servicing_screen.update(*bundle.servicing, snapshot.satellite_ids, snapshot.time_s)
+
         for directive in frame.directives:
             self._follow_directive(directive)
         if frame.found is not None:
@@ -449,6 +453,25 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         title = f"Satellite {view.satellite_id}"
         return title + " · MAINTENANCE" if bool(view.snapshot.in_maintenance[view.index]) else title
 
+    mission_screen: MissionScreen | None = None
+
+    def action_mission_panel(self) -> None:
+        if self.mission_screen is not None:
+            self.mission_screen.dismiss(None)
+            return
+        screen = MissionScreen()
+
+        def closed(_: None) -> None:
+            self.mission_screen = None
+
+        self.mission_screen = screen
+        self.push_screen(screen, closed)
+        screen.update(self.driver.mission_panel(self.driver.mission_over))
+
+    def _refresh_mission_panel(self) -> None:
+        if self.mission_screen is not None:
+            self.mission_screen.update(self.driver.mission_panel(self.driver.mission_over))
+
     def _follow_directive(self, directive) -> None:
         """A mission timeline directive: a caption, a move of the view, or the end of the mission (the
         driver has already paused or changed speed)."""
@@ -466,6 +489,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
                 self.action_servicing()
         elif directive.kind == "end":
             self.notify(f"{directive.text}; paused (space runs on)", title="Mission end", timeout=15)
+            if self.driver.sim.objectives is not None and self.mission_screen is None:
+                self.action_mission_panel()  # a training mission ends on its debrief
         elif directive.kind == "pause":
             self.notify("the mission paused here; space runs on", title="Mission", timeout=6)
         elif directive.kind == "hint":
@@ -651,8 +676,10 @@ def _set_if_changed(widget, attribute: str, value: str) -> None:
         setattr(widget, attribute, value)
 
 
-AUTOPILOT_KEEPS = frozenset({"space", "plus", "equals_sign", "minus", "full_stop", "question_mark", "escape"})
-"""Keys that leave a demo's autopilot playing: time control (run, pause, speed, step), help, escape."""
+AUTOPILOT_KEEPS = frozenset({"space", "plus", "equals_sign", "minus", "full_stop", "question_mark", "escape", "b",
+                             "1", "2", "3", "4", "5", "tab", "shift+tab"})
+"""Keys that leave a demo's autopilot playing: time control (run, pause, speed, step), help, the mission
+panel, switching views, escape. Any other key takes over."""
 
 SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "toggle_link", "force_handover", "seek", "filter",
                                "inject_fault", "fault_list", "servicing", "maintenance"})
@@ -678,6 +705,7 @@ _ACTION_HELP = {
     "net-handover": "End the selected satellite's ground link now; that station does not take it back this pass",
     "fault-inject": "Instructor: inject a fault (GPU, satellite, laser link, station or fleet-wide), previewed and confirmed",
     "fault-list": "Instructor: the active faults, with clearing (hidden first on a training mission)",
+    "mission-panel": "The briefing, objectives with their status and the score, hints, and the debrief at the end",
     "servicing": "Servicing vehicles and missions: phases, ETAs, Δv, risk and cost; dispatch (n) and abort (a)",
     "sat-maintenance": "Put the selected satellite in maintenance mode (its alarms shelved with a reason), or end it",
     "fleet-filter": "Show only satellites whose id contains the text",

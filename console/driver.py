@@ -24,6 +24,7 @@ from engine.gpu_health import GpuHealthState
 from engine.isl_links import LinkState
 from engine.servicing import MissionView, ServicerView, ServicingPlan
 from engine.servicing_control import Maintenance
+from console.screens.mission import MissionPanel
 from engine.fault_catalogue import CATALOGUE, FaultKind, FaultType
 from engine.faults import Fault, FaultRequest
 from engine.history import SatelliteHistory
@@ -253,6 +254,29 @@ class Driver:
         """End an active fault now (``ClearFault``); CommandError with the reason if it is not active."""
         with self.lock:
             self.sim.apply(ClearFault(fault_id))
+
+    # ------------------------------------------------------------------------------------------- mission
+
+    def mission_panel(self, over: bool) -> MissionPanel:
+        """Briefing, objectives and score, hints, the autopilot, and the debrief once the mission is over."""
+        from engine.debrief import build_debrief
+
+        with self.lock:
+            sim = self.sim
+            tracker = sim.objectives
+            autopilot = "" if not sim.spec.autopilot else ("playing" if sim.autopilot_active else "taken over")
+            return MissionPanel(
+                title=sim.spec.title, kind=sim.spec.kind, briefing=sim.spec.mission.briefing, time_s=sim.time_s,
+                objectives=tuple(tracker.results()) if tracker is not None else (),
+                score=tracker.score() if tracker is not None else None,
+                hints=tuple((f.time_s, f.event.notify.text) for f in sim.hints.fired),
+                autopilot=autopilot, over=over, debrief=build_debrief(sim) if over else None,
+            )
+
+    @property
+    def mission_over(self) -> bool:
+        """A timeline ended the mission, or it ran past its planned end."""
+        return self.sim.end_reason is not None or (self.end_s is not None and self.sim.time_s >= self.end_s - 1e-9)
 
     # ----------------------------------------------------------------------------------------- autopilot
 

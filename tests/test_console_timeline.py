@@ -120,3 +120,36 @@ async def test_hints_pop_up_in_the_console(write_mission):
             app.advance(1.0)
             await pilot.pause()
         assert notes.count(("Hint", "Have you looked at the alarms pane?")) == 1
+
+
+async def test_the_mission_panel_shows_objectives_live_and_the_debrief_at_the_end(write_mission):
+    from console.screens.mission import MissionScreen
+    from tests.test_objectives import OBJECTIVES
+
+    text = FLEET.replace("seed = 5\n", "seed = 5\nhide_faults = true\n") + OBJECTIVES + """
+[[event]]
+id = "break"
+at = "2m"
+fault = { kind = "radiator_damage", satellite = "A-01-03" }
+
+[[event]]
+id = "over"
+at = "10m"
+end = "training over"
+"""
+    app = MissionControlApp(load_mission(write_mission(text, "training.toml")), tick_hz=None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, MissionScreen)
+        assert "PENDING  TRAIN reaches 5% within the hour" in app.screen.text
+        assert "Radiator damage" not in app.screen.text
+        await pilot.press("b")
+        await pilot.pause()
+        app.driver.toggle_pause()
+        while not app.driver.paused:
+            app.advance(1.0)
+            await pilot.pause()
+        assert isinstance(app.screen, MissionScreen), "a training mission ends on its debrief"
+        assert "final score" in app.screen.text
+        assert "Radiator damage on A-01-03 (timeline; still active)" in app.screen.text, "the ground truth revealed"

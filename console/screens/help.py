@@ -63,7 +63,7 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Jobs, GPUs and links (the selected satellite)", app_rows("job-", "sat-", "gpu-", "net-")),
         ("Fault injection (instructor)", app_rows("fault-")),
         ("Servicing", app_rows("servicing")),
-        ("Views and search", app_rows("fleet-", "view-", "help")),
+        ("Views and search", app_rows("fleet-", "view-", "mission-", "help")),
         ("Fleet table", rows(FleetTable.BINDINGS)),
         ("Alarms pane", rows(AlarmTable.BINDINGS)),
         ("Event log", rows(EventLog.BINDINGS)),
