@@ -116,6 +116,8 @@ class AlarmBoard:
                 continue
             value = values[name]
             current = self.levels[name]
+            if not current.any() and _all_inside(value, limit):
+                continue  # nothing raised and every value inside both limits: nothing can change
             new = _level_with_deadband(value, current, limit)
             if not np.array_equal(new, current):
                 for index in np.nonzero(new != current)[0]:
@@ -187,6 +189,17 @@ class AlarmBoard:
         if not alarm.active:
             raise ValueError(f"alarm {alarm_id} has already cleared")
         return alarm
+
+
+def _all_inside(value: np.ndarray, limit: Limit) -> bool:
+    """Every value at or inside the tightest low and high limits (NaN is never inside)."""
+    if value.size == 0:
+        return True
+    lows = [v for v in (limit.yellow_low, limit.red_low) if v is not None]
+    highs = [v for v in (limit.yellow_high, limit.red_high) if v is not None]
+    if lows and not value.min() >= max(lows):
+        return False
+    return not highs or bool(value.max() <= min(highs))
 
 
 def _level_with_deadband(value: np.ndarray, current: np.ndarray, limit: Limit) -> np.ndarray:
