@@ -47,8 +47,9 @@ class FaultControl:
         if fault.kind == FaultKind.LATCH_UP and fault.param("outcome") == "burnout":
             fault = replace(fault, end_s=None)  # a burned-out GPU stays failed until a board is swapped
         self._check_start(fault)
+        changes = self._start(fault)  # checked above; recorded only once its effect is in place
         self.book.add(fault)
-        return fault, self._start(fault)
+        return fault, changes
 
     def _check_start(self, fault: Fault) -> None:
         sim, kind = self.sim, fault.kind

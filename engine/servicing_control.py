@@ -87,11 +87,12 @@ class ServicingControl:
         self.sim = sim
         specs = servicer_specs(spec.servicers, list(sim.satellite_ids), lambda sat: self.orbit(sat, 0.0))
         self.fleet = ServicingFleet(specs, rng, target_names=sim.satellite_ids)
+        self._has_servicers = bool(specs)
         self.maintenance: dict[int, Maintenance] = {}
 
     @property
     def enabled(self) -> bool:
-        return bool(self.fleet.servicers()) or bool(self.maintenance)
+        return self._has_servicers or bool(self.maintenance)
 
     def orbit(self, sat: int, time_s: float) -> CircularOrbit:
         return satellite_orbit(self.sim._satrecs[sat], self.sim.clock, time_s)

@@ -1146,7 +1146,7 @@ class Simulation:
     def _step_servicing(self, t0: float, t1: float) -> None:
         """Servicing missions over (t0, t1]: their events, the parts they install, maintenance expiry."""
         control = self.servicing
-        if control.fleet.missions(active_only=True) or control.fleet.has_pending_events:
+        if control.fleet.active_targets() or control.fleet.has_pending_events:
             for event in control.fleet.step(t0, t1, lambda sat: control.orbit(sat, t1), control.ready):
                 name = self.satellite_ids[event.target]
                 severity = Severity.WARNING if event.kind in _SERVICING_WARNINGS else Severity.INFO

@@ -49,13 +49,12 @@ def test_objectives_are_decided_with_their_times_and_scored(write_mission):
     assert impossible.status == "missed" and impossible.decided_s == pytest.approx(7200, abs=sim.step_s)
     assert impossible.credit == pytest.approx(impossible.value / 1.0)
     gate = results["no-failed-gpus"]
-    assert gate.status in ("met", "failed")
+    assert gate.status == "met", "no GPU fails in three hours of this seed"
     score = sim.objectives.score()
-    if gate.status == "met":
-        assert score.value == pytest.approx((2 * 1.0 + 1 * impossible.credit) / 3, abs=1e-6)
-        v = score.value
-        expected = "gold" if v >= 0.9 else "silver" if v >= 0.75 else "bronze" if v >= 0.6 else "fail"
-        assert score.grade == expected
+    assert score.value == pytest.approx((2 * 1.0 + 1 * impossible.credit) / 3, abs=1e-6)
+    v = score.value
+    expected = "gold" if v >= 0.9 else "silver" if v >= 0.75 else "bronze" if v >= 0.6 else "fail"
+    assert score.grade == expected
     report = build_report(sim)
     assert [o["id"] for o in report["objectives"]] == ["progress", "impossible", "no-failed-gpus"]
     assert report["score"]["value"] == score.value and report["score"]["grade"] == score.grade
@@ -109,9 +108,9 @@ def test_hints_show_once_when_their_condition_holds_and_cost_score(write_mission
     report = build_report(sim)
     assert report["hints"][0]["text"] == "A-01-01 is discharging: check its power pane"
     results = {r.id: r for r in sim.objectives.results()}
-    if results["no-failed-gpus"].status == "met":
-        base = (2 * 1.0 + results["impossible"].credit) / 3
-        assert sim.objectives.score().value == pytest.approx(base * 0.9, abs=1e-6)
+    assert results["no-failed-gpus"].status == "met"
+    base = (2 * 1.0 + results["impossible"].credit) / 3
+    assert sim.objectives.score().value == pytest.approx(base * 0.9, abs=1e-6)
 
 
 def test_a_bad_hint_condition_is_refused_at_load(write_mission):
