@@ -15,7 +15,7 @@ from console.screens.choice import ChoiceScreen
 from console.screens.confirm import ConfirmScreen
 from console.screens.maintenance import MaintenanceScreen
 from console.screens.parts import PartsScreen
-from console.screens.servicing import ServicingScreen
+from console.screens.servicing import ServicingScreen, part_label
 from engine.commands import AbortServicing, DispatchServicer, EndMaintenance, SetMaintenance
 from engine.durations import format_duration
 from engine.servicing import MissionView
@@ -89,7 +89,7 @@ class ServicingActions:
         except ValueError as error:
             self._refused(f"dispatch {servicer_id} to {satellite}", str(error))
             return
-        names = ", ".join(p.replace("_", " ") for p in parts)
+        names = ", ".join(part_label(p) for p in parts)
         text = (f"Send {servicer_id} to {satellite} with {names}? Done in {format_duration(plan.duration_s)} with median phase times "
                 f"(phasing {format_duration(plan.phasing_duration_s)} over {plan.phase_angle_deg:.0f}°), Δv {plan.delta_v_m_s:,.0f} m/s "
                 f"of {plan.delta_v_m_s + plan.delta_v_remaining_after_m_s:,.0f}, risk {plan.risk:.0%}, cost ${plan.cost_musd:,.0f}M. "

@@ -57,7 +57,7 @@ async def test_dispatch_from_the_servicing_screen_reaches_the_engine(app):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        assert "Send MRV-D to D-01-03 with gpu board" in app.screen.text and "Δv" in app.screen.text
+        assert "Send MRV-D to D-01-03 with GPU board" in app.screen.text and "Δv" in app.screen.text
         assert isinstance(app.screen.focused, Button) and app.screen.focused.label.plain == "No"
         await pilot.press("y")
         await pilot.pause()

@@ -61,7 +61,7 @@ class MaintenanceScreen(ModalScreen[tuple[str, float] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="maintenance-dialog") as dialog:
             dialog.border_title = f"Maintenance mode for {self.satellite}"
-            yield Label("Its alarms are shelved with this reason until the period ends.", id="maintenance-about")
+            yield Label("Its alarms are shelved with this reason until then.", id="maintenance-about")
             yield Label("Reason", classes="field")
             yield Input(self.default_reason, id="maintenance-reason")
             yield Label(f"Days (up to {MAX_DAYS:.0f})", classes="field")

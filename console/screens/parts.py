@@ -16,6 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList
 from textual.widgets.selection_list import Selection
 
+from console.screens.servicing import part_label
+
 __all__ = ["PartsScreen"]
 
 
@@ -65,7 +67,7 @@ class PartsScreen(ModalScreen[tuple[str, ...] | None]):
         with Vertical(id="parts-dialog") as dialog:
             dialog.border_title = self.title_text
             yield SelectionList[str](
-                *(Selection(f"{part.replace('_', ' ')}  ({count} aboard)", part,
+                *(Selection(f"{part_label(part)}  ({count} aboard)", part,
                             initial_state=part in self.suggested and count > 0, disabled=count <= 0)
                   for part, count in self.spares.items()),
                 id="parts-list",

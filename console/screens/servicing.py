@@ -22,7 +22,16 @@ from textual.widgets.option_list import Option
 from engine.durations import format_duration
 from engine.servicing import MissionView, PhaseStatus, ServicerView
 
-__all__ = ["ServicingScreen", "mission_line", "servicer_line", "timeline_lines"]
+__all__ = ["PART_LABELS", "ServicingScreen", "mission_line", "part_label", "servicer_line", "timeline_lines"]
+
+PART_LABELS = {"gpu_board": "GPU board", "battery_module": "battery module", "radiator_panel": "radiator panel",
+               "array_wing": "array wing", "isl_terminal": "laser terminal"}
+
+
+def part_label(part) -> str:
+    """How a part reads on screen ('GPU board', 'laser terminal')."""
+    name = getattr(part, "value", part)
+    return PART_LABELS.get(name, name.replace("_", " "))
 
 STATUS_STYLES = {"active": "$text-accent", "complete": "$text-success", "aborted": "$text-warning", "failed": "$text-error"}
 PHASE_MARKS = {
@@ -76,7 +85,7 @@ def servicer_line(servicer: ServicerView, satellite_ids: Sequence[str], now_s: f
 def mission_line(mission: MissionView, satellite_ids: Sequence[str], now_s: float) -> Content:
     """One mission: id, vehicle → target, parts, phase or outcome, ETA, Δv, risk, cost."""
     status = mission.status.value
-    parts = ", ".join(p.value.replace("_", " ") for p in mission.parts)
+    parts = ", ".join(part_label(p) for p in mission.parts)
     doing = mission.phase.name.replace("_", " ") if mission.phase is not None else status
     eta = _when(mission.eta_s, now_s) if status == "active" else f"ended {_when(mission.eta_s, now_s)}"
     return Content.assemble(
@@ -100,7 +109,8 @@ def timeline_lines(mission: MissionView, satellite_ids: Sequence[str], now_s: fl
         lines += ["\n", (f"  {mission.reason}", "$text-warning")]
     for record in mission.timeline:
         mark, style = PHASE_MARKS.get(record.status, ("?", ""))
-        name = record.name.replace("_", " ")
+        name = record.kind.value.replace("_", " ") + (f" {part_label(record.part)}" if record.part is not None else
+                                                      f" #{record.attempt}" if record.attempt > 1 else "")
         length = "open" if record.duration_s is None else format_duration(record.duration_s)
         lines += ["\n", (f" {mark} ", style), (f"{name:<24}", style if record.status == PhaseStatus.ACTIVE else ""),
                   (f" {_when(record.start_s, now_s):>14}", "$text-muted"), (f"  {length:>8}", "")]
