@@ -65,7 +65,7 @@ from engine.fault_control import FaultControl
 from engine.fault_schedule import RandomFaults
 from engine.objectives import ObjectiveTracker
 from engine.timeline import MissionTimeline
-from engine.timeline_actions import Directive
+from engine.timeline_actions import Directive, command_name
 from engine.servicing import MissionStatus, ServicingEventKind, ServicingRefused
 from engine.servicing_control import ServicingControl
 from engine.faults import Fault, FaultEnd
@@ -204,6 +204,9 @@ class Simulation:
         self.faults = FaultControl(self)
         """Injected faults and their effects (``InjectFault``, ``ClearFault``; ``faults.book`` keeps them)."""
         self.hide_faults = spec.mission.hide_faults
+        allowed = spec.mission.allowed_commands
+        self.allowed_commands: frozenset[str] | None = None if allowed is None else frozenset(allowed)
+        """The operator commands a training mission allows (None: every one); see ``apply``."""
         self.servicing = ServicingControl(self, spec, servicing_rng)
         """Servicing vehicles, their missions, and maintenance mode."""
         self.timeline = MissionTimeline(spec.events, watch=_condition_watch)
@@ -449,8 +452,16 @@ class Simulation:
 
         A command executed on board (``ON_BOARD_COMMANDS``) for a satellite with no route to the ground is
         validated now and queued; it is carried out at the first step end when the satellite has a route
-        (``pending_commands``), or refused then, with an event, if it no longer applies."""
+        (``pending_commands``), or refused then, with an event, if it no longer applies.
+
+        A training mission's ``allowed_commands`` limits what the operator may send (the mission's own
+        timeline and autopilot are not limited)."""
         try:
+            if source == "operator" and self.allowed_commands is not None:
+                name = command_name(command)
+                if name not in self.allowed_commands:
+                    allowed = ", ".join(sorted(self.allowed_commands)) or "none"
+                    raise CommandError(f"this training mission does not allow {name.replace('_', ' ')} (allowed: {allowed})")
             if isinstance(command, ON_BOARD_COMMANDS) and not self.ideal_telemetry:
                 targets = self._on_board_targets(command)
                 if not self._in_contact()[list(targets)].any():

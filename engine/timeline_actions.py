@@ -21,6 +21,7 @@ from typing import Any
 
 from engine.commands import (
     AbortServicing,
+    AcknowledgeAlarm,
     CancelJob,
     ClearFault,
     DisableLink,
@@ -30,6 +31,7 @@ from engine.commands import (
     EndMaintenance,
     ForceHandover,
     HoldJob,
+    InjectFault,
     ReleaseJob,
     RequeueJob,
     ResetGpu,
@@ -37,11 +39,14 @@ from engine.commands import (
     SetGpuPowerCap,
     SetJobPriority,
     SetMaintenance,
+    SetUtilization,
+    ShelveAlarm,
     UndrainSatellite,
+    UnshelveAlarm,
 )
 from engine.durations import parse_duration
 
-__all__ = ["COMMANDS", "Directive", "PANES", "build_command"]
+__all__ = ["COMMANDS", "Directive", "OPERATOR_COMMANDS", "PANES", "build_command", "command_name"]
 
 COMMANDS: dict[str, type] = {
     "drain": DrainSatellite,
@@ -64,6 +69,25 @@ COMMANDS: dict[str, type] = {
     "clear_fault": ClearFault,
 }
 """Timeline command names and the engine command each builds (its fields are the table's keys)."""
+
+OPERATOR_COMMANDS: dict[str, type] = {
+    **COMMANDS,
+    "acknowledge_alarm": AcknowledgeAlarm,
+    "shelve_alarm": ShelveAlarm,
+    "unshelve_alarm": UnshelveAlarm,
+    "inject_fault": InjectFault,
+    "set_utilization": SetUtilization,
+}
+"""Every command an operator can send, by the name a training mission's ``allowed_commands`` uses (the
+timeline's commands, plus the alarm actions, fault injection and the fleet utilization, which a timeline
+writes differently or not at all)."""
+
+_NAMES = {cls: name for name, cls in OPERATOR_COMMANDS.items()}
+
+
+def command_name(command) -> str:
+    """The name of an operator command (``OPERATOR_COMMANDS``), e.g. 'drain' for a DrainSatellite."""
+    return _NAMES.get(type(command), type(command).__name__)
 
 PANES = ("fleet", "detail", "map", "alarms", "events", "jobs", "servicing")
 """Where ``focus`` can take the console."""

@@ -223,3 +223,32 @@ command = { name = "set_maintenance", satellite = "A-01-02", reason = "demo", du
     fresh.take_over()
     fresh.run_until(600)
     assert not fresh.autopilot.fired, "taken over before it started: nothing plays"
+
+
+def test_a_training_mission_refuses_commands_it_does_not_allow_and_changes_nothing(write_mission):
+    text = FLEET.replace('seed = 5', 'seed = 5\nkind = "training"\nallowed_commands = ["drain", "undrain"]') + """
+[[event]]
+id = "mission-drains"
+at = "1m"
+command = { name = "set_maintenance", satellite = "A-01-03", reason = "timeline", duration = "1h" }
+"""
+    from engine.commands import CommandError, DrainSatellite, SetMaintenance
+
+    sim = Simulation(load_mission(write_mission(text, "allowed.toml")))
+    with pytest.raises(CommandError, match=r"does not allow set maintenance \(allowed: drain, undrain\)"):
+        sim.apply(SetMaintenance("A-01-02", "operator wants it", 3600.0))
+    assert sim.servicing.maintenance.get(sim.satellite_ids.index("A-01-02")) is None
+    assert sim.command_log[-1][1] == "operator" and "refused" in sim.command_log[-1][2]
+    sim.apply(DrainSatellite("A-01-02"))
+    assert bool(sim.workload.drained[sim.satellite_ids.index("A-01-02")])
+    sim.run_until(120)
+    assert sim.servicing.maintenance[sim.satellite_ids.index("A-01-03")].reason == "timeline", \
+        "the mission's own timeline is not limited"
+
+
+def test_allowed_commands_must_name_operator_commands(write_mission):
+    text = FLEET.replace('seed = 5', 'seed = 5\nallowed_commands = ["drain", "self_destruct"]')
+    with pytest.raises(MissionError) as caught:
+        load_mission(write_mission(text, "bad-allowed.toml"))
+    message = str(caught.value)
+    assert "bad-allowed.toml:" in message and "allowed_commands" in message and "'self_destruct'" in message

@@ -57,6 +57,22 @@ class MissionSection(_Strict):
     hide_faults: bool = False
     """Training: injected faults are kept from the operator (events and alarms show only their symptoms)
     until the debrief reveals them."""
+    allowed_commands: Optional[list[str]] = None
+    """Training: the only operator commands the trainee may send (names of
+    ``engine.timeline_actions.OPERATOR_COMMANDS``); others are refused with the reason. None: all of them.
+    The mission's own timeline and autopilot are not limited."""
+
+    @field_validator("allowed_commands")
+    @classmethod
+    def _known_commands(cls, value: Optional[list[str]]) -> Optional[list[str]]:
+        if value is None:
+            return value
+        from engine.timeline_actions import OPERATOR_COMMANDS
+
+        unknown = [name for name in value if name not in OPERATOR_COMMANDS]
+        if unknown:
+            raise ValueError(f"unknown command {unknown[0]!r} (commands: {', '.join(OPERATOR_COMMANDS)})")
+        return value
 
     @field_validator("id")
     @classmethod
