@@ -51,7 +51,7 @@ d duration in seconds, b true/false, s string, closed string sets in brackets)::
                  unserved_power_w (n); solar_particle_event (b)
     jobs         goodput utilization utilization_now inference_slo_attainment pending running completed
                  failed gpu_hours_useful gpu_hours_lost (n); queue_wait_p95_s (d)
-    sim          time (d): mission elapsed time
+    sim          time (d): mission elapsed time; steps_done (n): guided walkthrough steps done
 
 Errors are :class:`ConditionError` (a ValueError) whose message starts with the 1-based character column.
 """
@@ -95,6 +95,7 @@ class MetricSource(Protocol):
     def link(self, a: str, b: str, attribute: str) -> object: ...
     def fleet(self, attribute: str) -> object: ...
     def jobs(self, attribute: str) -> object: ...
+    def sim(self, attribute: str) -> object: ...
 
 
 # ----------------------------------------------------------------------------------------------- tree
@@ -123,7 +124,7 @@ class Reference:
 
     def evaluate(self, source: MetricSource) -> Value:
         if self.scope == "sim":
-            raw: object = source.time_s
+            raw: object = source.time_s if self.attribute == "time" else source.sim(self.attribute)
         elif self.scope == "sat":
             raw = source.satellite(self.ids[0], self.attribute)
         elif self.scope == "link":

@@ -1,7 +1,7 @@
 """The debrief of a run (a training mission's above all): score and grade, each objective met or missed
 with the moment it was decided, the faults that were injected (the ground truth, revealed even when the
-mission hid them), what the operator (or the autopilot and the timeline) did, and the hints shown; as a
-dict and as Markdown."""
+mission hid them), what the operator (or the autopilot and the timeline) did, the hints shown and the
+walkthrough steps done; as a dict and as Markdown."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def build_debrief(sim) -> dict[str, Any]:
         ],
         "actions": [{"time_s": t, "by": who, "what": what} for t, who, what in sim.command_log],
         "hints": [{"id": f.event_id, "time_s": f.time_s, "text": f.event.notify.text} for f in sim.hints.fired],
+        "steps": [{"id": p.id, "number": p.number, "prompt": p.prompt, "status": p.status, "done_s": p.done_s}
+                  for p in sim.walkthrough.progress()],
     }
 
 
@@ -65,4 +67,9 @@ def debrief_markdown(sim) -> str:
     lines += [f"- {t(a['time_s'])} {a['by']}: {a['what']}" for a in d["actions"]] or ["- none"]
     lines += ["", "## Hints", ""]
     lines += [f"- {t(h['time_s'])} {h['text']}" for h in d["hints"]] or ["- none shown"]
+    if d["steps"]:
+        done = sum(step["status"] == "done" for step in d["steps"])
+        lines += ["", "## Walkthrough", "", f"{done} of {len(d['steps'])} steps done.", ""]
+        lines += [f"- {step['number']}. {step['id']}: " + (f"done at {t(step['done_s'])}" if step["status"] == "done" else "not done")
+                  for step in d["steps"]]
     return "\n".join(lines) + "\n"

@@ -154,6 +154,7 @@ NAMESPACE: Mapping[str, Scope] = {
     )),
     "sim": Scope(0, "simulation", _attrs(
         time=(DURATION, "mission elapsed time, s"),
+        steps_done=(NUMBER, "guided walkthrough steps done ([[step]])"),
     )),
 }
 
@@ -307,6 +308,9 @@ class SimulationMetrics:
     def fleet(self, attribute: str) -> object:
         return _FLEET[attribute](self)
 
+    def sim(self, attribute: str) -> object:
+        return self._sim.walkthrough.steps_done  # steps_done (time is read from time_s)
+
     def jobs(self, attribute: str) -> object:
         if attribute in _STATES:
             counts = self.snapshot.job_counts
@@ -331,6 +335,6 @@ def _covers_namespace() -> bool:
     covered = {
         "sat": set(_SATELLITE), "job": set(_JOB), "station": {"up", "ground_links"},
         "link": {"state", "up", "rate_gbps", "distance_km"}, "fleet": set(_FLEET),
-        "jobs": set(_STATES) | _WORKLOAD | {"gpu_hours_lost"}, "sim": {"time"},
+        "jobs": set(_STATES) | _WORKLOAD | {"gpu_hours_lost"}, "sim": {"time", "steps_done"},
     }
     return all(set(scope.attributes) == covered[name] for name, scope in NAMESPACE.items())

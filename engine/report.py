@@ -155,6 +155,11 @@ def build_report(sim: Simulation) -> dict[str, Any]:
     if sim.spec.hints:
         report["hints"] = [{"id": f.event_id, "shown": _iso(sim, f.time_s), "text": f.event.notify.text}
                            for f in sim.hints.fired]
+    if sim.spec.steps:
+        report["walkthrough"] = {
+            "steps_done": sim.walkthrough.steps_done, "steps_total": len(sim.spec.steps),
+            "steps": [{"id": p.id, "done": None if p.done_s is None else _iso(sim, p.done_s)} for p in sim.walkthrough.progress()],
+        }
     if sim.servicing.fleet.servicers():
         report["servicing"] = _servicing_section(sim)
     return report

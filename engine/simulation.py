@@ -66,6 +66,7 @@ from engine.fault_schedule import RandomFaults
 from engine.objectives import ObjectiveTracker
 from engine.timeline import MissionTimeline
 from engine.timeline_actions import Directive, command_name
+from engine.walkthrough import CONSOLE_ACTIONS, Walkthrough
 from engine.servicing import MissionStatus, ServicingEventKind, ServicingRefused
 from engine.servicing_control import ServicingControl
 from engine.faults import Fault, FaultEnd
@@ -219,6 +220,8 @@ class Simulation:
         self.hints = MissionTimeline([hint.as_event() for hint in spec.hints], watch=_condition_watch)
         """A training mission's hints (``[[hint]]``); ``hints.fired`` records every showing."""
         """A training mission's objectives and score (None without [[objective]])."""
+        self.walkthrough = Walkthrough(spec.steps)
+        """A guided walkthrough's steps (``[[step]]``); the console reports actions with ``note_action``."""
         self._timeline_listens = any(event.on is not None for event in (*spec.events, *spec.autopilot))
         self.directives: list[Directive] = []
         """Timeline directives for the console (notify, focus, pause, set_speed, end), oldest first."""
@@ -430,6 +433,8 @@ class Simulation:
             self._expire_faults(new_time)
         if self.servicing.enabled:
             self._step_servicing(previous_time, new_time)
+        if self.walkthrough.waiting_on_check:
+            self._advance_walkthrough()
         if self.objectives is not None and self.objectives.pending:
             self._record_objectives(self.objectives.update(new_time, self._condition_source()))
         self._deliver_pending()  # queued commands reach satellites with a route now, stamped with the step's end
@@ -472,11 +477,42 @@ class Simulation:
                     self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, names[0],
                                        f"{source}: {description}: queued, no route to {' or '.join(names)} until contact"))
                     self.command_log.append((self.time_s, source, f"{description}: queued until contact"))
-                    return
-            self._apply_now(command, source=source)
+                else:
+                    self._apply_now(command, source=source)
+            else:
+                self._apply_now(command, source=source)
         except CommandError as error:
             self.command_log.append((self.time_s, source, f"refused {type(command).__name__}: {error}"))
             raise
+        if source == "operator" and self.walkthrough.current is not None:
+            self.note_action(f"command:{command_name(command)}", getattr(command, "satellite", None))
+
+    def note_action(self, action: str, satellite: str | None = None) -> None:
+        """The operator did `action` (``engine.walkthrough.CONSOLE_ACTIONS``, or ``command:<name>``, which
+        ``apply`` reports itself) on `satellite`: a guided walkthrough's current step may be done now.
+        Changes nothing else."""
+        if action not in CONSOLE_ACTIONS and not action.startswith("command:"):
+            raise ValueError(f"unknown console action {action!r}")
+        if self.walkthrough.observe(action, satellite) or self.walkthrough.waiting_on_check:
+            self._advance_walkthrough()
+
+    def _advance_walkthrough(self) -> None:
+        """Finish the walkthrough steps that are done now: a log line each, and a 'step' directive naming
+        the next step (its prompt and highlight) or the walkthrough's end."""
+        done = self.walkthrough.check(self.time_s, self._condition_source())
+        if not done:
+            return
+        total = len(self.walkthrough.steps)
+        for step in done:
+            number = self.walkthrough.steps.index(step) + 1
+            self._record(Event(self.time_s, EventKind.MISSION_NOTE, Severity.INFO, None,
+                               f"walkthrough step {number}/{total} done: {step.id}"))
+        following = self.walkthrough.current
+        if following is None:
+            self.directives.append(Directive(self.time_s, "step", "", text="walkthrough complete"))
+        else:
+            self.directives.append(Directive(self.time_s, "step", following.id, text=following.prompt,
+                                             pane=following.highlight))
 
     def pending_commands(self) -> tuple[PendingCommand, ...]:
         """On-board commands waiting for their satellite's next route to the ground, oldest first."""

@@ -315,7 +315,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         servicer_ids.add(servicer.id)
         if servicer.near is not None and servicer.near not in sat_ids:
             issues.append(_issue_at(located, path, ("servicer", index, "near"), f"no satellite {servicer.near!r}"))
-    if (model.event or model.fault or model.autopilot or model.objective or model.hint) and satellites:  # timeline targets and fault rates vs the fleet
+    if (model.event or model.fault or model.autopilot or model.objective or model.hint or model.step) and satellites:  # timeline targets and fault rates vs the fleet
         issues.extend(_fault_issues(model, satellites, located, path))
     if issues:
         raise MissionError(issues)
@@ -340,6 +340,7 @@ def _build_spec(model: MissionFile, located: Located, path: Path) -> MissionSpec
         objectives=tuple(model.objective),
         scoring=model.scoring,
         hints=tuple(model.hint),
+        steps=tuple(model.step),
     )
 
 
@@ -383,6 +384,16 @@ def _fault_issues(model: MissionFile, satellites: list[SatelliteSpec], located: 
         for key_path, name in names:
             if name is not None and name not in known:
                 issues.append(_issue_at(located, path, key_path, f"no satellite {name!r}"))
+    for index, step in enumerate(model.step):
+        if step.check is not None:
+            try:
+                expression = parse_condition(step.check)
+                expression.check_ids(satellites=ids, stations=stations,
+                                     jobs=None if model.workload.generator else [job.id for job in model.job])
+            except ConditionError as error:
+                issues.append(_issue_at(located, path, ("step", index, "check"), str(error)))
+        if step.satellite is not None and step.satellite not in known:
+            issues.append(_issue_at(located, path, ("step", index, "satellite"), f"no satellite {step.satellite!r}"))
     for index, objective in enumerate(model.objective):
         try:
             expression = parse_metric(objective.metric)

@@ -777,6 +777,37 @@ class Hint(_Strict):
         return TimelineEvent(id=self.id, when=self.when, repeat=self.repeat, notify=NotifyAction(text=self.text))
 
 
+class WalkthroughStep(_Strict):
+    """``[[step]]``: one step of a guided walkthrough (``engine.walkthrough``): the ``prompt`` shown, the
+    operator action it expects (a console action or ``command:<name>``, optionally on ``satellite``), the
+    condition that must then hold (``check``), and what the console highlights meanwhile. A step needs
+    an ``expect``, a ``check`` or both."""
+
+    id: str
+    prompt: Annotated[str, Field(min_length=1)]
+    expect: Optional[str] = None
+    satellite: Optional[str] = None
+    check: Optional[Annotated[str, Field(min_length=1)]] = None
+    highlight: Optional[Literal["clock", "fleet", "detail", "map", "alarms", "events"]] = None
+
+    @field_validator("expect")
+    @classmethod
+    def _a_known_action(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            from engine.walkthrough import check_expect
+
+            check_expect(value)
+        return value
+
+    @model_validator(mode="after")
+    def _finishes_somehow(self) -> "WalkthroughStep":
+        if self.expect is None and self.check is None:
+            raise ValueError("a step needs an expect (what the trainee does), a check (what must hold), or both")
+        if self.satellite is not None and self.expect is None:
+            raise ValueError("satellite filters an expect")
+        return self
+
+
 def _check_event_list(what: str, events: list[TimelineEvent]) -> None:
     """Unique ids, ``after`` and ``clear`` naming events of the same list, no ``after`` loops."""
     ids = [event.id for event in events]
@@ -867,6 +898,7 @@ class MissionFile(_Strict):
     objective: list[Objective] = []
     scoring: Scoring = Scoring()
     hint: list[Hint] = []
+    step: list[WalkthroughStep] = []
 
     @model_validator(mode="after")
     def _events_are_consistent(self) -> "MissionFile":
@@ -876,6 +908,10 @@ class MissionFile(_Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"objective ids must be unique: {', '.join(duplicates)}")
+        ids = [step.id for step in self.step]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"step ids must be unique: {', '.join(duplicates)}")
         return self
 
     @model_validator(mode="after")

@@ -25,6 +25,7 @@ from engine.mission.models import (
     Servicer,
     Shell,
     TimelineEvent,
+    WalkthroughStep,
     Workload,
 )
 
@@ -67,6 +68,7 @@ class MissionSpec:
     objectives: tuple[Objective, ...] = ()
     scoring: Scoring = Scoring()
     hints: tuple[Hint, ...] = ()
+    steps: tuple[WalkthroughStep, ...] = ()
 
     @property
     def id(self) -> str:
