@@ -42,6 +42,7 @@ from console.widgets.event_log import EventLog
 from console.widgets.fleet_table import FleetTable
 from console.widgets.ground_track_map import GroundTrackMap
 from console.widgets.satellite_detail import SatelliteDetail
+from console.widgets.step_prompt import StepPrompt
 from console.widgets.view_bar import VIEWS, ViewBar
 from console.fault_actions import FaultActions
 from console.screens.mission import MissionScreen
@@ -55,6 +56,7 @@ from engine.commands import AcknowledgeAlarm, CommandError, ShelveAlarm, Unshelv
 from engine.history import SatelliteHistory
 from engine.jobs import JobView
 from engine.tracks import GroundTrackPath, SunlightForecast
+from engine.walkthrough import HIGHLIGHTS
 
 WIDE_MIN_WIDTH = 150
 WIDE_MIN_HEIGHT = 32
@@ -183,7 +185,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
     def __init__(self, spec: MissionSpec, *, seed: int | None = None, tick_hz: float | None = DEFAULT_TICK_HZ, theme: str = "textual-dark") -> None:
         super().__init__()
         self.spec = spec
-        self.driver = Driver(Simulation(spec, seed=seed), end_s=spec.duration_s)
+        # A training mission's autopilot is its reference play (omc run scores it); at the console the trainee plays.
+        self.driver = Driver(Simulation(spec, seed=seed, autopilot=spec.kind != "training"), end_s=spec.duration_s)
         self.tick_hz = tick_hz
         self._theme_name = theme
         self.selected_id: str | None = None
@@ -206,6 +209,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clock")
+        yield StepPrompt(id="step-prompt")
         yield ViewBar(id="view-bar")
         with Horizontal(id="body"):
             with Vertical(id="left"):
@@ -236,6 +240,12 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self.refresh_now()
         self.query_one(FleetTable).focus()
         self.query_one(EventLog).add_note(0.0, f"console opened on mission {self.spec.id} (seed {self.driver.sim.seed}), paused")
+        if self.spec.kind == "training" and self.spec.autopilot:
+            self.query_one(EventLog).add_note(0.0, "training: you have the console (the mission's reference play runs headless: omc run)")
+        self._show_step()
+        self.watch(self.query_one(FleetTable), "sort_key", lambda _: self._walk("sort"), init=False)
+        self.watch(self.query_one(AlarmTable), "show_history", lambda _: self._walk("alarms:history"), init=False)
+        self.watch(self.query_one(EventLog), "min_severity", lambda _: self._walk("events:filter"), init=False)
         if self.tick_hz:
             self.gc_policy.start()  # live console only: tests drive frames by hand and keep the defaults
             self._last_tick = time.perf_counter()
@@ -467,6 +477,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self.mission_screen = screen
         self.push_screen(screen, closed)
         screen.update(self.driver.mission_panel(self.driver.mission_over))
+        self._walk("open:mission")
 
     def _refresh_mission_panel(self) -> None:
         if self.mission_screen is not None:
@@ -482,7 +493,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             if directive.satellite is not None and directive.satellite in self.driver.sim.satellite_ids:
                 self.select_satellite(directive.satellite)
             if directive.pane in ("fleet", "detail", "map", "alarms", "events"):
-                self.action_view(directive.pane)
+                self._focus_view(directive.pane)
             elif directive.pane == "jobs" and self.job_queue is None and self.driver.jobs_enabled:
                 self.action_job_queue()
             elif directive.pane == "servicing" and self.servicing_screen is None:
@@ -495,6 +506,55 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             self.notify("the mission paused here; space runs on", title="Mission", timeout=6)
         elif directive.kind == "hint":
             self.notify(directive.text, title="Hint", timeout=15)
+        elif directive.kind == "press":
+            self._press(directive.text, directive.satellite)
+        elif directive.kind == "step":
+            self._show_step()
+            self.notify("✓ step done" if directive.event_id else "every step done", title="Walkthrough", timeout=3)
+
+    # ------------------------------------------------------------------------------------ walkthrough
+
+    _pressing = False
+    """The autopilot is pressing a key (the engine has noted that action already)."""
+
+    def _press(self, action: str, satellite: str | None) -> None:
+        """An autopilot's ``press``: do what changes the view (views, selection, sort, filters, the job
+        queue, servicing and mission screens); time control comes as its own directives."""
+        self._pressing = True
+        try:
+            if action == "select" and satellite is not None and satellite in self.driver.sim.satellite_ids:
+                self.select_satellite(satellite)
+            elif action.startswith("view:"):
+                self._focus_view(action.removeprefix("view:"))
+            elif action == "sort":
+                self.query_one(FleetTable).action_cycle_sort()
+            elif action == "alarms:history":
+                self.query_one(AlarmTable).action_toggle_history()
+            elif action == "events:filter":
+                self.query_one(EventLog).action_cycle_filter()
+            elif action == "open:jobs" and self.job_queue is None and self.driver.jobs_enabled:
+                self.action_job_queue()
+            elif action == "open:servicing" and self.servicing_screen is None:
+                self.action_servicing()
+            elif action == "open:mission" and self.mission_screen is None:
+                self.action_mission_panel()
+        finally:
+            self._pressing = False
+
+    def _walk(self, action: str, satellite: str | None = None) -> None:
+        """Tell a guided walkthrough what the operator just did (its directives come with the next frame)."""
+        if self.driver.walkthrough_active and not self._pressing:
+            self.driver.note_action(action, satellite)
+            if self.driver.paused:
+                self.refresh_now()
+
+    def _show_step(self) -> None:
+        """The walkthrough bar and the highlighted pane, from the current step."""
+        line, highlight = self.driver.walkthrough_line()
+        self.query_one(StepPrompt).line = line
+        for name in HIGHLIGHTS:
+            node = self.query_one("#clock" if name == "clock" else f"#{name}-pane")
+            node.set_class(name == highlight, "-step-highlight")
 
     def _seek_finished(self, event: Event) -> None:
         self.notify(event.message, title="Stopped at", timeout=6)
@@ -517,20 +577,24 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         paused = self.driver.toggle_pause()
         self._last_tick = time.perf_counter()
         self._note("operator: paused" if paused else f"operator: running at {speed_text(self.driver.speed)}")
+        self._walk("pause" if paused else "run")
         self.refresh_now()
 
     def action_step(self) -> None:
         frame = self.driver.step_once()
         self._apply_bundle(self._collect(frame))
+        self._walk("step")
 
     def action_faster(self) -> None:
         self.driver.faster()
         self._note(f"operator: speed {speed_text(self.driver.speed)}")
+        self._walk("faster")
         self.refresh_now()
 
     def action_slower(self) -> None:
         self.driver.slower()
         self._note(f"operator: speed {speed_text(self.driver.speed)}")
+        self._walk("slower")
         self.refresh_now()
 
     def action_seek(self, what: str, scope: str) -> None:
@@ -542,6 +606,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self.driver.seek(kind, satellite)
         self._last_tick = time.perf_counter()
         self._note(f"operator: run to next {_KIND_NAMES[kind]} of {satellite or 'any satellite'}")
+        self._walk(f"seek:{what}")
         self.refresh_now()
 
     def action_filter(self) -> None:
@@ -549,8 +614,13 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         box = self.query_one("#fleet-filter", Input)
         box.display = True
         box.focus()
+        self._walk("filter")
 
     def action_view(self, name: str) -> None:
+        self._focus_view(name)
+        self._walk(f"view:{name}")
+
+    def _focus_view(self, name: str) -> None:
         self._show_view(name)
         target = {"fleet": FleetTable, "alarms": AlarmTable, "events": EventLog, "detail": SatelliteDetail}.get(name)
         if target is not None:
@@ -565,6 +635,11 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+        self._walk("open:help")
+
+    def action_command_palette(self) -> None:
+        super().action_command_palette()
+        self._walk("open:palette")
 
     @on(Input.Changed, "#fleet-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -592,6 +667,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
     def _selected(self, message: FleetTable.Selected) -> None:
         self.selected_id = message.satellite_id
         self.refresh_now()
+        self._walk("select", message.satellite_id)
 
     def select_satellite(self, satellite_id: str) -> None:
         """Select a satellite by id (palette): clears a filter that hides it."""

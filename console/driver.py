@@ -25,6 +25,7 @@ from engine.isl_links import LinkState
 from engine.servicing import MissionView, ServicerView, ServicingPlan
 from engine.servicing_control import Maintenance
 from console.screens.mission import MissionPanel
+from console.widgets.step_prompt import StepLine
 from engine.fault_catalogue import CATALOGUE, FaultKind, FaultType
 from engine.faults import Fault, FaultRequest
 from engine.history import SatelliteHistory
@@ -257,6 +258,28 @@ class Driver:
 
     # ------------------------------------------------------------------------------------------- mission
 
+    @property
+    def walkthrough_active(self) -> bool:
+        """A guided walkthrough has a step to take."""
+        return self.sim.walkthrough.current is not None
+
+    def note_action(self, action: str, satellite: str | None = None) -> None:
+        """Report an operator action to the walkthrough (``engine.walkthrough.CONSOLE_ACTIONS``)."""
+        with self.lock:
+            self.sim.note_action(action, satellite)
+
+    def walkthrough_line(self) -> tuple[StepLine | None, str | None]:
+        """The walkthrough bar's line and the pane the current step highlights (None, None: no steps)."""
+        with self.lock:
+            walk = self.sim.walkthrough
+            total = len(walk.steps)
+            if not total:
+                return None, None
+            step = walk.current
+            if step is None:
+                return StepLine(total, total, "", finished=True), None
+            return StepLine(walk.index + 1, total, step.prompt, walk.waiting_on_check), step.highlight
+
     def mission_panel(self, over: bool) -> MissionPanel:
         """Briefing, objectives and score, hints, the autopilot, and the debrief once the mission is over."""
         from engine.debrief import build_debrief
@@ -271,6 +294,7 @@ class Driver:
                 score=tracker.score() if tracker is not None else None,
                 hints=tuple((f.time_s, f.event.notify.text) for f in sim.hints.fired),
                 autopilot=autopilot, over=over, debrief=build_debrief(sim) if over else None,
+                steps=sim.walkthrough.progress(),
             )
 
     @property

@@ -49,12 +49,14 @@ class FaultActions:
 
         screen = FaultInjectionScreen(self.fault_targets(), self.inject_fault, satellite=self.selected_id, kind=self._last_fault_kind)
         self.push_screen(screen, done)
+        self._walk("open:inject", self.selected_id)
 
     def action_fault_list(self: MissionControlApp) -> None:
         driver = self.driver
         screen = FaultListScreen(driver.active_faults, lambda: driver.sim.time_s, self.clear_fault,
                                  hidden=driver.hide_faults, ended=driver.ended_fault_count)
         self.push_screen(screen)
+        self._walk("open:faults")
 
     def ask_clear_fault(self: MissionControlApp, fault: Fault) -> None:
         """Confirm, then clear one fault (the palette's entry)."""

@@ -44,6 +44,7 @@ class ServicingActions:
         self.servicing_screen = screen
         self.push_screen(screen, closed)
         self.refresh_now()
+        self._walk("open:servicing")
 
     def on_servicing_screen_dispatch_requested(self: MissionControlApp, _: ServicingScreen.DispatchRequested) -> None:
         self.dispatch_servicer()
@@ -113,6 +114,7 @@ class ServicingActions:
         if current is not None:
             text = (f"Take {satellite} out of maintenance ({current.reason})? Its shelved alarms come back.")
             self._confirm(f"End maintenance on {satellite}", text, EndMaintenance(satellite), confirm_label="End maintenance")
+            self._walk("open:maintenance", satellite)
             return
 
         def answer(result: tuple[str, float] | None) -> None:
@@ -121,6 +123,7 @@ class ServicingActions:
                 self._send(SetMaintenance(satellite, reason, duration_s), f"{satellite} in maintenance: {reason}")
 
         self.push_screen(MaintenanceScreen(satellite), answer)
+        self._walk("open:maintenance", satellite)
 
     def _refused(self: MissionControlApp, what: str, reason: str) -> None:
         self.notify(reason, title=f"Refused: {what}", severity="error", timeout=8)

@@ -64,6 +64,7 @@ class WorkloadActions:
         self.job_queue = screen
         self.push_screen(screen, closed)
         self.refresh_now()
+        self._walk("open:jobs")
 
     def on_job_table_cancel_requested(self: MissionControlApp, message: JobTable.CancelRequested) -> None:
         self.cancel_job(message.job)

@@ -133,6 +133,8 @@ def _directive_text(directive: Directive) -> str:
         return f"speed {directive.speed:g}x"
     if directive.kind == "end":
         return f"mission ends: {directive.text}"
+    if directive.kind == "press":
+        return f"presses {directive.text}" + (f" on {directive.satellite}" if directive.satellite else "")
     return "pause"
 
 
@@ -175,10 +177,11 @@ class Simulation:
     """A constellation stepping through orbit, sunlight, ground contacts, power and thermal.
 
     ``Simulation(spec, seed=None)``: ``seed`` None uses the mission's seed. ``step_s`` overrides the
-    mission step (``omc run --step``).
+    mission step (``omc run --step``). ``autopilot`` False starts with the mission's ``[[autopilot]]``
+    not playing (a trainee at the console of a training mission whose autopilot is its reference play).
     """
 
-    def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None):
+    def __init__(self, spec: MissionSpec, seed: int | None = None, step_s: float | None = None, autopilot: bool = True):
         self.spec = spec
         self._timeline_listens = False
         """Whether the timeline has ``on`` events (every recorded event is shown to it then)."""
@@ -215,7 +218,7 @@ class Simulation:
         self._timeline_faults: dict[str, list[str]] = {}
         self.autopilot = MissionTimeline(spec.autopilot, watch=_condition_watch)
         """The demo's operator script (``[[autopilot]]``); it plays while ``autopilot_active``."""
-        self.autopilot_active = bool(spec.autopilot)
+        self.autopilot_active = bool(spec.autopilot) and autopilot
         self.objectives = ObjectiveTracker(spec.objectives, spec.scoring, spec.duration_s) if spec.objectives else None
         self.hints = MissionTimeline([hint.as_event() for hint in spec.hints], watch=_condition_watch)
         """A training mission's hints (``[[hint]]``); ``hints.fired`` records every showing."""
@@ -484,7 +487,7 @@ class Simulation:
         except CommandError as error:
             self.command_log.append((self.time_s, source, f"refused {type(command).__name__}: {error}"))
             raise
-        if source == "operator" and self.walkthrough.current is not None:
+        if (source == "operator" or source.startswith("autopilot")) and self.walkthrough.current is not None:
             self.note_action(f"command:{command_name(command)}", getattr(command, "satellite", None))
 
     def note_action(self, action: str, satellite: str | None = None) -> None:
@@ -1263,6 +1266,8 @@ class Simulation:
                                level.get(directive.level, Severity.INFO), directive.satellite, f"{label}: {text}"))
             if action == "end" and self.end_reason is None:
                 self.end_reason = directive.text
+            if action == "press":
+                self.note_action(event.press.action, event.press.satellite)
 
     @staticmethod
     def _directive(event, event_id: str, time_s: float) -> Directive:
@@ -1275,6 +1280,8 @@ class Simulation:
             return Directive(time_s, "set_speed", event_id, speed=float(event.set_speed))
         if action == "end":
             return Directive(time_s, "end", event_id, text=event.end)
+        if action == "press":
+            return Directive(time_s, "press", event_id, text=event.press.action, satellite=event.press.satellite)
         return Directive(time_s, "pause", event_id)
 
     def _play_autopilot(self, t0: float) -> None:

@@ -67,20 +67,20 @@ COMMANDS: dict[str, type] = {
     "set_maintenance": SetMaintenance,
     "end_maintenance": EndMaintenance,
     "clear_fault": ClearFault,
+    "acknowledge_alarm": AcknowledgeAlarm,
+    "shelve_alarm": ShelveAlarm,
+    "unshelve_alarm": UnshelveAlarm,
 }
 """Timeline command names and the engine command each builds (its fields are the table's keys)."""
 
 OPERATOR_COMMANDS: dict[str, type] = {
     **COMMANDS,
-    "acknowledge_alarm": AcknowledgeAlarm,
-    "shelve_alarm": ShelveAlarm,
-    "unshelve_alarm": UnshelveAlarm,
     "inject_fault": InjectFault,
     "set_utilization": SetUtilization,
 }
 """Every command an operator can send, by the name a training mission's ``allowed_commands`` uses (the
-timeline's commands, plus the alarm actions, fault injection and the fleet utilization, which a timeline
-writes differently or not at all)."""
+timeline's commands, plus fault injection and the fleet utilization, which a timeline writes differently
+or not at all)."""
 
 _NAMES = {cls: name for name, cls in OPERATOR_COMMANDS.items()}
 

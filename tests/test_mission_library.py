@@ -29,3 +29,27 @@ def test_without_the_autopilot_the_hit_radiator_stays_damaged():
     assert sim.faults.book.active, "nobody repairs it"
     i = sim.satellite_ids.index("D-01-04")
     assert sim.thermal.radiator_area_fraction[i] == 0.4
+
+
+def test_the_first_shift_tutorial_autopilot_takes_every_step_and_passes():
+    spec = load_mission("first-shift")
+    sim = run_headless(spec)
+    assert sim.end_reason == "your first shift is done"
+    assert sim.walkthrough.finished and sim.walkthrough.steps_done == len(spec.steps) == 32
+    assert sim.walkthrough.done_s == sorted(sim.walkthrough.done_s), "steps are taken in order"
+    score = sim.objectives.score()
+    assert score.grade == "pass" and score.value == 1.0
+    i = sim.satellite_ids.index("T-01-04")
+    assert bool(sim.servicing.maintenance.get(i)) and bool(sim.workload.drained[i])
+
+
+def test_the_first_shift_tutorial_fails_a_no_op_operator():
+    spec = load_mission("first-shift")
+    sim = Simulation(spec)
+    sim.take_over()
+    sim.run_until(7 * 3600)
+    sim.finish_objectives()
+    assert sim.walkthrough.steps_done == 0
+    assert sim.objectives.score().grade == "fail"
+    assert {r.id: r.status for r in sim.objectives.results()} == {
+        "walkthrough": "missed", "acknowledged": "missed", "maintenance": "missed"}

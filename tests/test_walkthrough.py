@@ -85,14 +85,57 @@ def test_steps_finish_in_order_on_their_actions_and_checks(sim):
     assert [s["id"] for s in report["walkthrough"]["steps"]] == ["map", "drain", "wait", "help"]
 
 
-def test_a_step_with_a_check_waits_for_it_after_its_action(sim, write_mission):
-    sim.note_action("view:map")
-    progress = sim.walkthrough.progress()
-    assert [p.status for p in progress] == ["done", "current", "ahead", "ahead"]
-    assert not progress[1].action_seen
-    # Drained while the satellite's command is refused does not count: a refusal is no action.
-    sim.note_action("select", "A-01-02")
-    assert sim.walkthrough.current.id == "drain"
+def test_a_step_with_a_check_waits_for_it_after_its_action(write_mission):
+    text = FLEET + """
+[[step]]
+id = "run-long"
+prompt = "Run the clock past T+10m."
+expect = "run"
+check = "sim.time > 10m"
+"""
+    sim = Simulation(load_mission(write_mission(text, "wait.toml")))
+    sim.run_until(15 * 60)
+    assert sim.walkthrough.steps_done == 0, "the check holds, but the action was never seen"
+    sim.note_action("run")
+    assert sim.walkthrough.finished and sim.walkthrough.done_s == [15 * 60]
+    fresh = Simulation(load_mission(write_mission(text, "wait.toml")))
+    fresh.note_action("run")
+    progress = fresh.walkthrough.progress()
+    assert progress[0].status == "current" and progress[0].action_seen and fresh.walkthrough.waiting_on_check
+    fresh.run_until(5 * 60)
+    assert not fresh.walkthrough.finished
+    fresh.run_until(15 * 60)
+    assert fresh.walkthrough.finished and 10 * 60 < fresh.walkthrough.done_s[0] <= 10 * 60 + fresh.step_s
+
+
+def test_an_autopilot_plays_a_walkthrough_with_presses_and_commands(write_mission):
+    text = FLEET + STEPS.split("[[objective]]")[0] + """
+[[autopilot]]
+id = "map"
+at = "1m"
+press = { action = "view:map" }
+
+[[autopilot]]
+id = "drain"
+at = "2m"
+command = { name = "drain", satellite = "A-01-02" }
+
+[[autopilot]]
+id = "help"
+at = "40m"
+press = { action = "open:help" }
+"""
+    sim = Simulation(load_mission(write_mission(text, "auto-walk.toml")))
+    sim.run_until(3600)
+    assert sim.walkthrough.finished
+    presses = [d for d in sim.drain_directives() if d.kind == "press"]
+    assert [d.text for d in presses] == ["view:map", "open:help"]
+
+
+def test_an_autopilot_press_must_be_a_console_action(write_mission):
+    text = FLEET + '\n[[autopilot]]\nid = "x"\nat = "1m"\npress = { action = "command:drain" }\n'
+    with pytest.raises(MissionError, match="autopilot\\[0\\].press.action: .*unknown console action 'command:drain'"):
+        load_mission(write_mission(text, "bad-press.toml"))
 
 
 def test_unknown_console_actions_are_refused_and_change_nothing(sim):

@@ -1,5 +1,5 @@
 """The mission panel, full screen (``b``): the briefing, the objectives with their live status and the
-score so far, the hints shown, whether the autopilot is playing, and once the mission is over, the
+score so far, a guided walkthrough's steps (done, current, ahead), the hints shown, whether the autopilot is playing, and once the mission is over, the
 debrief (the faults that were injected, revealed even when the mission hid them, and every command).
 
 The app pushes it, calls ``update`` every slow frame while it is shown, and pops it on Escape or ``b``.
@@ -21,6 +21,8 @@ from engine.durations import format_clock
 
 __all__ = ["MissionPanel", "MissionScreen", "mission_text"]
 
+STEP_MARKS = {"done": ("✓", "$text-success"), "current": ("▸", "bold $text-accent"), "ahead": (" ", "$text-muted")}
+
 STATUS_STYLES = {"met": "$text-success", "missed": "$text-warning", "failed": "$text-error", "pending": "$text-muted"}
 
 
@@ -40,6 +42,8 @@ class MissionPanel:
     over: bool
     debrief: dict | None
     """``engine.debrief.build_debrief`` once the mission is over, else None."""
+    steps: tuple = ()
+    """A guided walkthrough's steps (``engine.walkthrough.StepProgress``)."""
 
 
 def _t(seconds: float | None) -> str:
@@ -69,6 +73,14 @@ def mission_text(panel: MissionPanel) -> Content:
         if panel.score is not None:
             label = "final score" if panel.over else "score so far"
             parts += ["\n", (f"  {label} {panel.score.value:.0%} · grade {panel.score.grade}", "bold")]
+    if panel.steps:
+        done = sum(step.status == "done" for step in panel.steps)
+        parts += ["\n\n", ("Walkthrough", "bold $text-accent"), (f"  {done} of {len(panel.steps)} steps done", "$text-muted")]
+        for step in panel.steps:
+            mark, style = STEP_MARKS[step.status]
+            when = f"  (done at {_t(step.done_s)})" if step.status == "done" else ""
+            parts += ["\n", (f"  {mark} {step.number:>2}. ", style), (step.prompt, "bold" if step.status == "current" else ""),
+                      (when, "$text-muted")]
     if panel.hints:
         parts += ["\n\n", ("Hints shown", "bold $text-accent")]
         parts += [item for t, text in panel.hints for item in ("\n", (f"  {_t(t)} ", "$text-muted"), text)]

@@ -379,6 +379,8 @@ def _fault_issues(model: MissionFile, satellites: list[SatelliteSpec], located: 
         names = [((table, index, "on_satellite"), event.on_satellite)]
         if event.focus is not None:
             names.append(((table, index, "focus", "satellite"), event.focus.satellite))
+        if event.press is not None:
+            names.append(((table, index, "press", "satellite"), event.press.satellite))
         for key in ("satellite", "peer"):
             names.append(((table, index, "command", key), (event.command or {}).get(key)))
         for key_path, name in names:

@@ -655,6 +655,25 @@ class FocusAction(_Strict):
     satellite: Optional[str] = None
 
 
+class PressAction(_Strict):
+    """``press = { action = "view:map" }``: the autopilot does what an operator does at the console (an
+    ``engine.walkthrough.CONSOLE_ACTIONS`` action, optionally on a satellite), so it can play a guided
+    walkthrough; the console carries out the ones that change the view."""
+
+    action: str
+    satellite: Optional[str] = None
+
+    @field_validator("action")
+    @classmethod
+    def _a_console_action(cls, value: str) -> str:
+        from engine.walkthrough import CONSOLE_ACTIONS
+
+        if value not in CONSOLE_ACTIONS:
+            raise ValueError(f"unknown console action {value!r} ({', '.join(CONSOLE_ACTIONS)}); "
+                             "send operator commands with command = {...}")
+        return value
+
+
 class TimelineEvent(_Strict):
     """``[[event]]``: an action on the mission timeline.
 
@@ -665,7 +684,8 @@ class TimelineEvent(_Strict):
 
     Actions (exactly one): ``fault`` (inject), ``clear`` (end the active faults an event injected),
     ``command`` (any operator command by name, ``engine.timeline_actions``), ``notify``, ``focus``,
-    ``pause``, ``set_speed`` (× real time), ``end`` (the mission ends, with this reason)."""
+    ``pause``, ``set_speed`` (× real time), ``end`` (the mission ends, with this reason), ``press`` (a
+    console action, for an autopilot playing a walkthrough)."""
 
     id: str
     at: Optional[Duration] = None
@@ -686,6 +706,7 @@ class TimelineEvent(_Strict):
     pause: Optional[Literal[True]] = None
     set_speed: Optional[Annotated[float, Field(gt=0, le=1e5)]] = None
     end: Optional[Annotated[str, Field(min_length=1)]] = None
+    press: Optional[PressAction] = None
 
     @field_validator("command")
     @classmethod
@@ -729,7 +750,7 @@ class TimelineEvent(_Strict):
         return build_command(self.command or {})
 
 
-ACTIONS = ("fault", "clear", "command", "notify", "focus", "pause", "set_speed", "end")
+ACTIONS = ("fault", "clear", "command", "notify", "focus", "pause", "set_speed", "end", "press")
 """What a timeline event can do (one per event)."""
 
 
