@@ -555,6 +555,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         for name in HIGHLIGHTS:
             node = self.query_one("#clock" if name == "clock" else f"#{name}-pane")
             node.set_class(name == highlight, "-step-highlight")
+        self.query_one(ViewBar).pointed = highlight if highlight != "clock" else None
 
     def _seek_finished(self, event: Event) -> None:
         self.notify(event.message, title="Stopped at", timeout=6)

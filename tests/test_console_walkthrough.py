@@ -55,5 +55,19 @@ async def test_the_first_steps_of_the_tutorial_advance_with_their_keys():
         await pilot.pause()
         text = app.mission_screen.text
         assert "Walkthrough  8 of 32 steps done" in text
-        assert "✓  1. The clock (top line) is paused." in text and "▸  9. GPU 2 of T-01-03 hung" in text
+        assert "✓  1. The clock (top line) is paused." in text and "▸  9. Press r and reset one of T-01-03" in text
         assert [p.status for p in app.driver.sim.walkthrough.progress()][:9] == ["done"] * 8 + ["current"]
+
+
+async def test_the_view_a_step_points_at_is_marked_on_the_view_bar_of_a_small_terminal():
+    app = make_app("first-shift", tick_hz=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        from console.widgets.view_bar import ViewBar
+
+        bar = app.query_one(ViewBar)
+        assert bar.pointed is None, "step 1 points at the clock"
+        for key in ("space", "plus", "minus", "space", "full_stop", "s"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert bar.pointed == "fleet" and app.narrow

@@ -26,7 +26,8 @@ VIEWS = (
 
 
 class ViewBar(Widget):
-    """`1 Fleet  2 Satellite  3 Map  4 Alarms  5 Events`, the current one highlighted."""
+    """`1 Fleet  2 Satellite  3 Map  4 Alarms  5 Events`, the current one highlighted (and the one a
+    walkthrough step points at marked)."""
 
     DEFAULT_CSS = """
     ViewBar {
@@ -36,11 +37,18 @@ class ViewBar(Widget):
     """
 
     current: reactive[str] = reactive("fleet")
+    pointed: reactive[str | None] = reactive(None)
+    """The view a guided walkthrough's current step points at (marked until it is shown)."""
 
     def render(self) -> Content:
         parts: list[tuple[str, str] | str] = []
         for view in VIEWS:
-            style = "$background on $accent bold" if view.id == self.current else ""
+            if view.id == self.current:
+                style = "$background on $accent bold"
+            elif view.id == self.pointed:
+                style = "$background on $warning bold"
+            else:
+                style = ""
             parts.append((f" {view.key} {view.title} ", style))
             parts.append(" ")
         return Content.assemble(*parts)
