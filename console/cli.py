@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="random seed (default: the mission seed)")
     run.add_argument("--report", type=Path, help="write the JSON report to this file")
     run.add_argument("--debrief", type=Path, help="write the debrief (score, objectives, faults, actions, hints) as Markdown")
+    run.add_argument("--no-autopilot", action="store_true",
+                     help="leave the mission's autopilot out: a training mission scores a no-op operator")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
 
     validate = commands.add_parser("validate", help="check mission files; exit 1 on any error")
@@ -127,7 +129,7 @@ def run_command(options: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     if options.quiet:
-        sim = run_headless(spec, until_s=end_s, step_s=options.step, seed=options.seed)
+        sim = run_headless(spec, until_s=end_s, step_s=options.step, seed=options.seed, autopilot=not options.no_autopilot)
     else:
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -143,7 +145,8 @@ def run_command(options: argparse.Namespace) -> int:
             def on_progress(sim) -> None:
                 progress.update(task, completed=sim.time_s, clock=f"T+{format_clock(sim.time_s)}")
 
-            sim = run_headless(spec, until_s=end_s, step_s=options.step, seed=options.seed, on_progress=on_progress)
+            sim = run_headless(spec, until_s=end_s, step_s=options.step, seed=options.seed, on_progress=on_progress,
+                               autopilot=not options.no_autopilot)
     wall_s = time.perf_counter() - started
 
     report = build_report(sim)

@@ -17,13 +17,16 @@ def run_headless(
     seed: int | None = None,
     on_progress: ProgressCallback | None = None,
     progress_every_steps: int = 200,
+    autopilot: bool = True,
 ) -> Simulation:
     """Run `spec` from its epoch to `until_s` (default: the mission duration) and return the simulation.
 
     Events are drained as the run goes (their counts stay in ``sim.event_counts``), so memory stays flat
     however long the run is. A timeline ``end`` action stops it early (``sim.end_reason`` says why).
+    ``autopilot`` False leaves the mission's ``[[autopilot]]`` out (a training mission then scores a
+    no-op operator).
     """
-    sim = Simulation(spec, seed=seed, step_s=step_s)
+    sim = Simulation(spec, seed=seed, step_s=step_s, autopilot=autopilot)
     end_s = spec.duration_s if until_s is None else float(until_s)
     if end_s <= 0:
         raise ValueError("the run must last longer than zero seconds")

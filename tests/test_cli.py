@@ -76,3 +76,16 @@ def test_a_job_larger_than_any_orbital_plane_is_refused_with_its_line(write_miss
     assert result.returncode == 1 and "Traceback" not in result.stderr
     text = result.stdout + result.stderr
     assert "job HUGE needs 4000 GPUs but the largest orbital plane has" in text and "job[0].gpus" in text.replace(" ", "")
+
+
+def test_run_scores_a_training_mission_with_its_autopilot_or_without(tmp_path):
+    played, idle = tmp_path / "played.json", tmp_path / "idle.json"
+    assert omc("run", "first-shift", "--quiet", "--report", str(played)).returncode == 0
+    result = omc("run", "first-shift", "--until", "7h", "--quiet", "--no-autopilot", "--report", str(idle),
+                 "--debrief", str(tmp_path / "idle.md"))
+    assert result.returncode == 0, result.stderr
+    played_report, idle_report = json.loads(played.read_text()), json.loads(idle.read_text())
+    assert played_report["score"]["grade"] == "pass" and played_report["walkthrough"]["steps_done"] == 32
+    assert idle_report["score"]["grade"] == "fail" and idle_report["walkthrough"]["steps_done"] == 0
+    debrief = (tmp_path / "idle.md").read_text()
+    assert "## Walkthrough" in debrief and "0 of 32 steps done." in debrief
