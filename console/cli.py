@@ -181,7 +181,8 @@ def validate_command(missions: list[str]) -> int:
             _print_mission_error(err, error)
             continue
         extras = [(len(spec.events), "timeline events"), (len(spec.autopilot), "autopilot steps"),
-                  (len(spec.fault_rates), "fault rates"), (len(spec.servicers), "servicers")]
+                  (len(spec.fault_rates), "fault rates"), (len(spec.servicers), "servicers"),
+                  (len(spec.objectives), "objectives"), (len(spec.hints), "hints"), (len(spec.steps), "walkthrough steps")]
         more = "".join(f", {count} {what}" for count, what in extras if count)
         out.print(
             f"[green]ok[/] {spec.source}: {spec.id} ({spec.kind}), {len(spec.satellites)} satellites, "
