@@ -510,7 +510,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             self._press(directive.text, directive.satellite)
         elif directive.kind == "step":
             self._show_step()
-            self.notify("✓ step done" if directive.event_id else "every step done", title="Walkthrough", timeout=3)
+            if not directive.event_id:
+                self.notify("every step done: b shows your score", title="Walkthrough", timeout=8)
 
     # ------------------------------------------------------------------------------------ walkthrough
 

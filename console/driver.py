@@ -287,7 +287,12 @@ class Driver:
         with self.lock:
             sim = self.sim
             tracker = sim.objectives
-            autopilot = "" if not sim.spec.autopilot else ("playing" if sim.autopilot_active else "taken over")
+            if not sim.spec.autopilot:
+                autopilot = ""
+            elif not sim.autopilot_started:
+                autopilot = "off (its reference play runs with omc run)"
+            else:
+                autopilot = "playing" if sim.autopilot_active else "taken over"
             return MissionPanel(
                 title=sim.spec.title, kind=sim.spec.kind, briefing=sim.spec.mission.briefing, time_s=sim.time_s,
                 objectives=tuple(tracker.results()) if tracker is not None else (),

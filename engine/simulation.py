@@ -219,6 +219,8 @@ class Simulation:
         self.autopilot = MissionTimeline(spec.autopilot, watch=_condition_watch)
         """The demo's operator script (``[[autopilot]]``); it plays while ``autopilot_active``."""
         self.autopilot_active = bool(spec.autopilot) and autopilot
+        self.autopilot_started = self.autopilot_active
+        """Whether the autopilot played from the start (False: left out, e.g. a trainee at the console)."""
         self.objectives = ObjectiveTracker(spec.objectives, spec.scoring, spec.duration_s) if spec.objectives else None
         self.hints = MissionTimeline([hint.as_event() for hint in spec.hints], watch=_condition_watch)
         """A training mission's hints (``[[hint]]``); ``hints.fired`` records every showing."""

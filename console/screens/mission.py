@@ -38,7 +38,7 @@ class MissionPanel:
     score: object | None
     hints: tuple[tuple[float, str], ...]
     autopilot: str
-    """'playing', 'taken over' or '' (no autopilot)."""
+    """'playing', 'taken over', 'off (...)' (left out: a trainee at the console) or '' (no autopilot)."""
     over: bool
     debrief: dict | None
     """``engine.debrief.build_debrief`` once the mission is over, else None."""
