@@ -1,4 +1,4 @@
-"""Three canonical screens, compared as SVG snapshots (pytest-textual-snapshot). Fixed mission, seed,
+"""Canonical screens, compared as SVG snapshots (pytest-textual-snapshot). Fixed mission, seed,
 terminal size and frames: no timer runs in the app under test. After a deliberate change to the look,
 review `snapshot_report.html` and regenerate with `pytest tests/test_console_snapshots.py --snapshot-update`."""
 
@@ -74,3 +74,15 @@ def test_job_queue_screen(snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, run_before=run_before, terminal_size=(120, 30))
+
+
+def test_tutorial_walkthrough_bar_at_80x24(snap_compare):
+    """The first-shift tutorial six steps in on a small terminal: the step bar under the clock, the fleet
+    pane outlined and its view marked."""
+    app = MissionControlApp(load_mission("first-shift"), tick_hz=None)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("space", "plus", "minus", "space", "full_stop", "s")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=(80, 24))
