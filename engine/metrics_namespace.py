@@ -267,7 +267,19 @@ class SimulationMetrics:
 
     @cached_property
     def _jobs(self) -> dict:
-        return {view.id: view for view in self._sim.job_views()}
+        """Views of the jobs asked for so far at this instant (one view each, not the whole table: a
+        generator's thousands of finished jobs would make every condition on one job cost milliseconds)."""
+        return {}
+
+    def _job_view(self, job_id: str):
+        views = self._jobs
+        if job_id not in views:
+            workload = self._sim.workload
+            try:
+                views[job_id] = None if workload is None else workload.job_view(job_id)
+            except ValueError:  # not submitted (yet)
+                views[job_id] = None
+        return views[job_id]
 
     @cached_property
     def _workload(self) -> dict:
@@ -277,7 +289,7 @@ class SimulationMetrics:
         return _SATELLITE[attribute](self, self.snapshot.index_of(satellite_id))
 
     def job(self, job_id: str, attribute: str) -> object:
-        view = self._jobs.get(job_id)
+        view = self._job_view(job_id)
         if view is None:
             return False if attribute == "submitted" else None
         return _JOB[attribute](view)
