@@ -4,7 +4,8 @@ gates).
 An objective compares a metric (``engine.conditions.parse_metric``) with a target:
 
 - ``primary`` / ``secondary``: *met* at the first check where the comparison holds (by its ``deadline``,
-  or the end of the run); *missed* when the deadline passes first. A missed objective on ``>=`` / ``>``
+  or the end of the run); *missed* when the deadline passes first. With ``judge = "deadline"`` only the
+  value at the deadline (or the end of the run) counts: met if it holds then, missed otherwise. A missed objective on ``>=`` / ``>``
   earns partial credit, its value over the target (clipped to [0, 1]), as it stood at the deadline.
 - ``fail_gate``: must hold at every check; *failed* at the first check where it does not.
 
@@ -88,7 +89,10 @@ class ObjectiveTracker:
                 else:
                     self._state[objective.id] = ("pending", None, value, 0.0)
                 continue
-            if holds and time_s <= deadline + 1e-9:
+            at_deadline = time_s >= deadline - 1e-9
+            if objective.judge == "deadline" and not at_deadline:
+                self._state[objective.id] = ("pending", None, value, 0.0)
+            elif holds and time_s <= deadline + 1e-9:
                 self._state[objective.id] = ("met", time_s, value, 1.0)
                 decided.append(self.result(objective.id))
             elif time_s >= deadline - 1e-9:
@@ -105,7 +109,7 @@ class ObjectiveTracker:
             status, _, value, _ = self._state[objective.id]
             if status != "pending":
                 continue
-            if objective.kind == "fail_gate":
+            if objective.kind == "fail_gate" or (objective.judge == "deadline" and self._holds(objective, value)):
                 self._state[objective.id] = ("met", time_s, value, 1.0)
             else:
                 self._state[objective.id] = ("missed", time_s, value, self._partial(objective, value))

@@ -60,6 +60,50 @@ def test_objectives_are_decided_with_their_times_and_scored(write_mission):
     assert report["score"]["value"] == score.value and report["score"]["grade"] == score.grade
 
 
+def test_an_objective_judged_at_its_deadline_counts_only_the_value_then(write_mission):
+    text = FLEET + """
+[[objective]]
+id = "early"
+description = "more than 10 minutes have passed (met at the first check, long before the deadline)"
+metric = "sim.time"
+op = ">"
+target = 600
+deadline = "1h"
+
+[[objective]]
+id = "at-deadline"
+metric = "sim.time"
+op = ">"
+target = 600
+deadline = "1h"
+judge = "deadline"
+
+[[objective]]
+id = "over-by-then"
+kind = "secondary"
+metric = "sim.time < 30m"
+op = "=="
+target = true
+deadline = "1h"
+judge = "deadline"
+
+[[objective]]
+id = "at-the-end"
+kind = "secondary"
+metric = "sim.time"
+op = ">="
+target = 7200
+judge = "deadline"
+"""
+    sim = run_headless(load_mission(write_mission(text, "judged.toml")), until_s=2 * 3600)
+    results = {r.id: r for r in sim.objectives.results()}
+    assert results["early"].status == "met" and results["early"].decided_s == pytest.approx(600 + sim.step_s)
+    assert results["at-deadline"].status == "met" and results["at-deadline"].decided_s == pytest.approx(3600)
+    assert results["over-by-then"].status == "missed" and results["over-by-then"].decided_s == pytest.approx(3600), \
+        "it held for the first half hour, but not at the deadline"
+    assert results["at-the-end"].status == "met" and results["at-the-end"].decided_s == pytest.approx(7200)
+
+
 def test_a_failed_gate_fails_the_mission(write_mission):
     gate = OBJECTIVES + """
 [[event]]
@@ -80,6 +124,8 @@ fault = { kind = "gpu_failure", satellite = "A-01-01", gpu = 0 }
         ('[[objective]]\nid = "x"\nmetric = "job(\'TRAIN\').progres"\ntarget = 1\n', "objective[0].metric: column"),
         ('[[objective]]\nid = "x"\nmetric = "job(\'NOPE\').progress"\ntarget = 1\n', "objective[0].metric"),
         ('[[objective]]\nid = "x"\nmetric = "fleet.min_soc"\nop = "~"\ntarget = 1\n', "objective[0].op"),
+        ('[[objective]]\nid = "x"\nkind = "fail_gate"\nmetric = "fleet.min_soc"\ntarget = 0.2\njudge = "deadline"\n',
+         "judge = 'deadline' applies to primary and secondary"),
     ],
 )
 def test_bad_objectives_are_refused_at_load(write_mission, extra, message):

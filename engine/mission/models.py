@@ -774,6 +774,15 @@ class Objective(_Strict):
     target: Union[bool, float, str]
     deadline: Optional[Duration] = None
     weight: Annotated[float, Field(ge=0, le=1000)] = 1.0
+    judge: Literal["first", "deadline"] = "first"
+    """'first': met at the first check where it holds; 'deadline': decided by its value at the deadline
+    (or the end of the run), for quantities over the whole shift such as an attainment or a goodput."""
+
+    @model_validator(mode="after")
+    def _judged_sensibly(self) -> "Objective":
+        if self.judge == "deadline" and self.kind == "fail_gate":
+            raise ValueError("a fail_gate holds at every check; judge = 'deadline' applies to primary and secondary objectives")
+        return self
 
 
 class Scoring(_Strict):
