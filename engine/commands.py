@@ -203,6 +203,8 @@ class PendingCommand:
     """The satellite it goes to (a laser-link command may go through either end)."""
     queued_s: float
     description: str
+    source: str = "operator"
+    """Who sent it ('operator', 'autopilot step X', 'timeline event Y'), named again when it is delivered."""
 
 
 JOB_COMMANDS = (CancelJob, HoldJob, ReleaseJob, RequeueJob, SetJobPriority, DrainSatellite, UndrainSatellite)

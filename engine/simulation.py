@@ -477,7 +477,7 @@ class Simulation:
                 if not self._in_contact()[list(targets)].any():
                     description = self._describe(command)
                     names = tuple(self.satellite_ids[t] for t in targets)
-                    self._pending.append(PendingCommand(command, names, self.time_s, description))
+                    self._pending.append(PendingCommand(command, names, self.time_s, description, source))
                     self.network_commands["queued"] += 1
                     self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, names[0],
                                        f"{source}: {description}: queued, no route to {' or '.join(names)} until contact"))
@@ -554,12 +554,12 @@ class Simulation:
                 continue
             delay = format_delay(self.time_s - pending.queued_s)
             try:
-                self._apply_now(pending.command, suffix=f" (delivered after {delay} in the queue)")
+                self._apply_now(pending.command, suffix=f" (delivered after {delay} in the queue)", source=pending.source)
                 self.network_commands["delivered"] += 1
             except CommandError as error:
                 self.network_commands["refused_on_delivery"] += 1
                 self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.WARNING, pending.satellites[0],
-                                   f"operator: {pending.description}: refused on board after {delay} in the queue: {error}"))
+                                   f"{pending.source}: {pending.description}: refused on board after {delay} in the queue: {error}"))
         self._pending = waiting
 
     def _apply_now(self, command: Command, suffix: str = "", source: str = "operator") -> None:

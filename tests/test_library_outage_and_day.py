@@ -91,6 +91,8 @@ def test_the_reference_play_of_the_outage_mission_passes_with_gold(reference_pla
     # D-01-09's power-off was sent while the ring had no route: it waited in the queue until contact
     assert sim.network_commands == {"queued": 1, "delivered": 1, "refused_on_delivery": 0}
     assert any("power off D-01-09 GPU 5: queued until contact" in what for _, _, what in sim.command_log)
+    delivered = [who for _, who, what in sim.command_log if "delivered after" in what]
+    assert len(delivered) == 1 and delivered[0].startswith("autopilot step"), "credited to its sender, not the operator"
 
 
 def test_a_no_op_operator_fails_the_outage_mission():
