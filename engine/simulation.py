@@ -66,6 +66,7 @@ from engine.fault_schedule import RandomFaults
 from engine.objectives import ObjectiveTracker
 from engine.timeline import MissionTimeline
 from engine.timeline_actions import Directive, command_name
+from engine.journal import JournalEntry
 from engine.walkthrough import CONSOLE_ACTIONS, Walkthrough
 from engine.servicing import MissionStatus, ServicingEventKind, ServicingRefused
 from engine.servicing_control import ServicingControl
@@ -247,6 +248,9 @@ class Simulation:
         self.orbit_error = np.zeros(n, dtype=bool)
         self.time_s = 0.0
         self.step_index = 0
+        self.journal: list[JournalEntry] = []
+        """What the operator did that the mission and seed do not say (``engine.journal``): replaying it
+        on a new Simulation of the same mission and seed gives the same run (``engine.replay``)."""
         self._events: list[Event] = []
         self.event_counts: dict[str, int] = {}
         self._last_good_teme = np.zeros((n, 3))
@@ -315,6 +319,8 @@ class Simulation:
         dt = self.step_s if dt_s is None else float(dt_s)
         if not dt > 0:
             raise ValueError("a step must move time forward")
+        if dt != self.step_s:
+            self.journal.append(JournalEntry(self.step_index, self.time_s, "step", dt_s=dt))
         previous_illumination = self._illumination
         previous_time = self.time_s
         new_time = self.time_s + dt
@@ -489,15 +495,22 @@ class Simulation:
         except CommandError as error:
             self.command_log.append((self.time_s, source, f"refused {type(command).__name__}: {error}"))
             raise
+        if source == "operator":
+            self.journal.append(JournalEntry(self.step_index, self.time_s, "command", command))
         if (source == "operator" or source.startswith("autopilot")) and self.walkthrough.current is not None:
-            self.note_action(f"command:{command_name(command)}", getattr(command, "satellite", None))
+            self._observe_action(f"command:{command_name(command)}", getattr(command, "satellite", None))
 
     def note_action(self, action: str, satellite: str | None = None) -> None:
-        """The operator did `action` (``engine.walkthrough.CONSOLE_ACTIONS``, or ``command:<name>``, which
-        ``apply`` reports itself) on `satellite`: a guided walkthrough's current step may be done now.
-        Changes nothing else."""
-        if action not in CONSOLE_ACTIONS and not action.startswith("command:"):
+        """The operator did `action` (``engine.walkthrough.CONSOLE_ACTIONS``; commands are reported by
+        ``apply`` itself) on `satellite`: a guided walkthrough's current step may be done now. Changes
+        nothing else (it is journalled while a walkthrough has steps left, for an exact replay)."""
+        if action not in CONSOLE_ACTIONS:
             raise ValueError(f"unknown console action {action!r}")
+        if self.walkthrough.current is not None:
+            self.journal.append(JournalEntry(self.step_index, self.time_s, "action", action=action, satellite=satellite))
+        self._observe_action(action, satellite)
+
+    def _observe_action(self, action: str, satellite: str | None) -> None:
         if self.walkthrough.observe(action, satellite) or self.walkthrough.waiting_on_check:
             self._advance_walkthrough()
 
@@ -1269,7 +1282,7 @@ class Simulation:
             if action == "end" and self.end_reason is None:
                 self.end_reason = directive.text
             if action == "press":
-                self.note_action(event.press.action, event.press.satellite)
+                self._observe_action(event.press.action, event.press.satellite)
 
     @staticmethod
     def _directive(event, event_id: str, time_s: float) -> Directive:
@@ -1328,6 +1341,7 @@ class Simulation:
         if not self.autopilot_active:
             raise CommandError("the autopilot is not running")
         self.autopilot_active = False
+        self.journal.append(JournalEntry(self.step_index, self.time_s, "take_over"))
         self._record(Event(self.time_s, EventKind.OPERATOR_COMMAND, Severity.INFO, None,
                            "operator: took over from the autopilot"))
 
