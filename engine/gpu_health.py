@@ -765,7 +765,8 @@ class GpuHealth:
         if current == _S.OFF:
             raise ValueError(f"cannot reset GPU {k} on satellite {s}: it is powered OFF (power it on instead)")
         if current == _S.RESETTING:
-            raise ValueError(f"GPU {k} on satellite {s} is already resetting (until t={self.resetting_until_s[s, k]:.0f} s)")
+            raise ValueError(f"GPU {k} on satellite {s} is already resetting (until t={self.resetting_until_s[s, k]:.0f} s); "
+                             "a GPU held in reset by a hang recovers with a power cycle (off, then on)")
 
     def power_off(self, sat: int, gpu: int, time_s: float | None = None) -> GpuTransition:
         """Power a GPU off (OFF until ``power_on``); refused for FAILED or already-OFF GPUs."""

@@ -61,6 +61,7 @@ from engine.constants import KELVIN, SECONDS_PER_YEAR
 from engine.durations import format_delay, format_duration
 from engine.ephemeris import MissionClock, SunEphemeris
 from engine.events import Event, EventKind, Severity
+from engine.fault_catalogue import FaultKind
 from engine.fault_control import FaultControl
 from engine.fault_schedule import RandomFaults
 from engine.objectives import ObjectiveTracker
@@ -692,10 +693,23 @@ class Simulation:
             transition = self.health.power_on(sat, gpu, self.time_s)
             message = f"power on {sat_id} GPU {gpu}"
         else:
+            self.health.check_power_off(sat, gpu)
+            cycled = self._end_hangs_by_power_cycle(sat, gpu)
             transition = self.health.power_off(sat, gpu, self.time_s)
-            message = f"power off {sat_id} GPU {gpu}"
+            message = f"power off {sat_id} GPU {gpu}" + (" (ends its hang: a power cycle clears it)" if cycled and not self.hide_faults else "")
         self._record_gpu_transition(transition)
         return message
+
+    def _end_hangs_by_power_cycle(self, sat: int, gpu: int) -> bool:
+        """Switching a hung GPU off clears the hang (a SEFI, or a latch-up held in its power cycle): its
+        fault ends 'power cycled' and the GPU boots clean when switched on. True if one ended."""
+        ended_any = False
+        for fault_id, fault in list(self.faults.book.active.items()):
+            if fault.satellite == sat and fault.gpu == gpu and fault.kind in (FaultKind.GPU_HANG, FaultKind.LATCH_UP):
+                ended, changes = self.faults.end(fault_id, self.time_s, "power cycled")
+                self._record_fault_end(ended, changes)
+                ended_any = True
+        return ended_any
 
     def _apply_network_command(self, command) -> str:
         """Laser-link and handover commands (validated completely before anything changes)."""

@@ -515,3 +515,21 @@ def test_bad_mission_faults_are_refused_with_file_line_and_key(write_mission, ex
         load_mission(path)
     text = str(caught.value)
     assert message in text and "bad.toml:" in text
+
+
+def test_a_hung_gpu_refuses_a_reset_but_a_power_cycle_clears_its_hang(write_mission):
+    from engine.commands import CommandError, ResetGpu, SetGpuPower
+
+    sim = Simulation(load_mission(write_mission(FLEET.replace('telemetry = "network"', 'telemetry = "ideal"'), "cycle.toml")))
+    sim.run_until(600)
+    i = index(sim)
+    fault = inject(sim, "gpu_hang", satellite=SAT, gpu=2, duration_s=6 * 3600.0)
+    with pytest.raises(CommandError, match="recovers with a power cycle"):
+        sim.apply(ResetGpu(SAT, 2))
+    assert fault.id in sim.faults.book.active
+    sim.apply(SetGpuPower(SAT, 2, False))
+    assert fault.id not in sim.faults.book.active and sim.faults.book.ended[-1].how == "power cycled"
+    assert sim.health.state[i, 2] == GpuHealthState.OFF
+    sim.apply(SetGpuPower(SAT, 2, True))
+    sim.run_until(sim.time_s + sim.health.params.boot_s + 40)
+    assert sim.health.state[i, 2] == GpuHealthState.OK, "back hours before the hang would have ended"
