@@ -1,46 +1,169 @@
 """Re-run a recorded run from its mission, seed and command journal (``engine.journal``): the same
-commands, console actions, takeovers and step lengths, before the same steps, give the same run."""
+commands, console actions, takeovers and step lengths, before the same steps, give the same run.
+
+:class:`Replayer` steps a new Simulation through a journal (forward only; to go back, make a new one);
+:func:`replay` runs one to the end; :func:`verify_archive` re-runs an archived run and compares it with
+the telemetry and events it recorded, reporting the first difference.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
 
 from engine.journal import JournalEntry
 from engine.mission.spec import MissionSpec
 from engine.simulation import Simulation
 
-__all__ = ["replay"]
+__all__ = ["Mismatch", "Replayer", "Verification", "replay", "verify_archive"]
+
+
+class Replayer:
+    """A Simulation of `spec` (with the recorded `seed` and `autopilot`) that follows `journal`: each entry
+    acts before the step it names. A command refused now that was accepted then raises CommandError (the
+    journal does not belong to this mission and seed)."""
+
+    def __init__(self, spec: MissionSpec, journal: Iterable[JournalEntry], *, seed: int | None = None,
+                 autopilot: bool = True) -> None:
+        self.sim = Simulation(spec, seed=seed, autopilot=autopilot)
+        self.entries = list(journal)
+        self.last_step = max((e.step_index + (1 if e.kind == "step" else 0) for e in self.entries), default=0)
+        """The last step the journal names (a run may have gone on past it with no further action)."""
+        self._position = 0
+        self._act_due()
+
+    def _act_due(self) -> None:
+        entries, sim = self.entries, self.sim
+        while self._position < len(entries) and entries[self._position].step_index == sim.step_index \
+                and entries[self._position].kind != "step":
+            entry = entries[self._position]
+            if entry.kind == "command":
+                sim.apply(entry.command)
+            elif entry.kind == "take_over":
+                sim.take_over()
+            elif entry.kind == "action":
+                sim.note_action(entry.action, entry.satellite)
+            self._position += 1
+
+    def step(self) -> None:
+        """One step (of the recorded length), then the entries due before the next one."""
+        entries, sim = self.entries, self.sim
+        entry = entries[self._position] if self._position < len(entries) else None
+        if entry is not None and entry.kind == "step" and entry.step_index == sim.step_index:
+            sim.step(entry.dt_s)
+            self._position += 1
+        else:
+            sim.step()
+        self._act_due()
+
+    def advance_to(self, step_index: int) -> Simulation:
+        """Step forward to `step_index` (it cannot go back: make a new Replayer)."""
+        if step_index < self.sim.step_index:
+            raise ValueError(f"a replay only goes forward: at step {self.sim.step_index}, asked for {step_index}")
+        while self.sim.step_index < step_index:
+            self.step()
+        return self.sim
 
 
 def replay(spec: MissionSpec, journal: Iterable[JournalEntry], *, seed: int | None = None,
            autopilot: bool = True, until_step: int | None = None) -> Simulation:
-    """A new Simulation of `spec` (with `seed` and `autopilot` as the recorded run had them) stepped through
-    `journal` up to step `until_step` (default: the last journalled step). Each entry acts before the
-    step it names; a refusal now that was accepted then raises (the journal does not match the run)."""
-    sim = Simulation(spec, seed=seed, autopilot=autopilot)
-    entries = list(journal)
-    last = max((e.step_index + (1 if e.kind == "step" else 0) for e in entries), default=0)
-    target = last if until_step is None else int(until_step)
-    position = 0
-    while True:
-        while position < len(entries) and entries[position].step_index == sim.step_index \
-                and entries[position].kind != "step":
-            _act(sim, entries[position])
-            position += 1
-        if sim.step_index >= target:
-            break
-        if position < len(entries) and entries[position].kind == "step" and entries[position].step_index == sim.step_index:
-            sim.step(entries[position].dt_s)
-            position += 1
-        else:
-            sim.step()
-    return sim
+    """Run `journal` on a new Simulation to step `until_step` (default: the last step it names)."""
+    replayer = Replayer(spec, journal, seed=seed, autopilot=autopilot)
+    return replayer.advance_to(replayer.last_step if until_step is None else int(until_step))
 
 
-def _act(sim: Simulation, entry: JournalEntry) -> None:
-    if entry.kind == "command":
-        sim.apply(entry.command)
-    elif entry.kind == "take_over":
-        sim.take_over()
-    elif entry.kind == "action":
-        sim.note_action(entry.action, entry.satellite)
+@dataclass(frozen=True)
+class Mismatch:
+    """The first place a re-run differs from the recording."""
+
+    step_index: int
+    time_s: float
+    what: str
+    """A parameter name, or 'events'."""
+    satellite: str | None
+    recorded: object
+    replayed: object
+
+
+@dataclass(frozen=True)
+class Verification:
+    steps: int
+    samples_checked: int
+    events_checked: int
+    mismatch: Mismatch | None
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatch is None
+
+
+def verify_archive(reader, branch: int = 1) -> Verification:
+    """Re-run the archived run from its mission, seed and journal and compare, at every recorded sample,
+    each recorded parameter, and every recorded event (kind, time, satellite, message), stopping at the
+    first difference."""
+    last = reader.last_step(branch)
+    if last is None:
+        return Verification(0, 0, 0, None)
+    end_step = last[0]
+    spec = reader.mission_spec()
+    replayer = Replayer(spec, reader.journal(branch), seed=reader.seed, autopilot=reader.autopilot)
+    settings = reader.settings
+    ids = reader.satellite_ids
+    recorded_events = reader.events(branch)
+    sample_steps = set(reader.sample_steps(branch))
+    samples = events = 0
+    cursor = 0
+
+    def compare_events(step: int, new_events) -> Mismatch | None:
+        nonlocal cursor, events
+        for event in new_events:
+            expected = recorded_events[cursor] if cursor < len(recorded_events) else None
+            got = (event.kind.value, round(event.time_s, 9), event.satellite, event.message)
+            want = None if expected is None else (expected["kind"], round(expected["time_s"], 9), expected["satellite"], expected["message"])
+            if got != want:
+                return Mismatch(step, event.time_s, "events", event.satellite, want, got)
+            cursor += 1
+            events += 1
+        return None
+
+    def compare_samples(sim) -> Mismatch | None:
+        nonlocal samples
+        recorded = reader.samples_at(sim.step_index, branch)
+        snapshot = sim.snapshot()
+        for name, stored in recorded.items():
+            now = np.asarray(getattr(snapshot, name))
+            if settings.float32 and now.dtype == np.float64:
+                now = now.astype(np.float32)
+            if now.shape != stored.shape or not np.array_equal(now, stored, equal_nan=True):
+                rows = np.flatnonzero(~_equal_rows(now, stored)) if now.shape == stored.shape else [0]
+                row = int(rows[0]) if len(rows) else 0
+                return Mismatch(sim.step_index, sim.time_s, name, ids[row] if row < len(ids) else None,
+                                stored[row].tolist() if stored.ndim else stored.tolist(),
+                                now[row].tolist() if now.ndim and now.shape == stored.shape else now.tolist())
+            samples += 1
+        return None
+
+    sim = replayer.sim
+    problem = compare_events(0, sim.drain_events())
+    if problem is None and 0 in sample_steps:
+        problem = compare_samples(sim)
+    while problem is None and sim.step_index < end_step:
+        replayer.step()
+        problem = compare_events(sim.step_index, sim.drain_events())
+        if problem is None and sim.step_index in sample_steps:
+            problem = compare_samples(sim)
+    if problem is None and cursor < len(recorded_events):  # the recording run decided its objectives at the end
+        sim.finish_objectives()
+        problem = compare_events(sim.step_index, sim.drain_events())
+    if problem is None and cursor < len(recorded_events):
+        expected = recorded_events[cursor]
+        problem = Mismatch(end_step, expected["time_s"], "events", expected["satellite"],
+                           (expected["kind"], expected["message"]), None)
+    return Verification(sim.step_index, samples, events, problem)
+
+
+def _equal_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    same = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else (a == b)
+    return same.reshape(same.shape[0], -1).all(axis=1) if same.ndim > 1 else same

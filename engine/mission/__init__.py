@@ -1,7 +1,13 @@
 """Mission files: TOML documents validated into a :class:`MissionSpec`."""
 
 from engine.mission.errors import MissionError, MissionIssue
-from engine.mission.loader import bundled_missions_dir, load_mission, resolve_mission_path
+from engine.mission.loader import (
+    bundled_missions_dir,
+    load_mission,
+    load_mission_document,
+    mission_document,
+    resolve_mission_path,
+)
 from engine.mission.spec import MissionSpec, SatelliteSpec
 
 __all__ = [
@@ -11,5 +17,7 @@ __all__ = [
     "SatelliteSpec",
     "bundled_missions_dir",
     "load_mission",
+    "load_mission_document",
+    "mission_document",
     "resolve_mission_path",
 ]

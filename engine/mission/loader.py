@@ -71,6 +71,40 @@ def load_mission(path_or_id: str | Path) -> MissionSpec:
     return _build_spec(model, located, path)
 
 
+def mission_document(path_or_id: str | Path) -> dict[str, Any]:
+    """The mission as resolved, as one plain document: its includes merged in and every TLE file read into
+    inline ``tle`` lines, so that :func:`load_mission_document` rebuilds the same MissionSpec without any
+    other file (what an archive keeps). Validated first: a bad mission raises MissionError."""
+    path = resolve_mission_path(path_or_id)
+    load_mission(path)
+    document, located = _load_document(path, ())
+    satellites = []
+    for index, entry in enumerate(document.get("satellite", [])):
+        if not isinstance(entry, dict) or "tle_file" not in entry:
+            satellites.append(entry)
+            continue
+        anchor_file = located.get(("satellite", index, "tle_file"), (path, 0))[0]
+        records = read_tle_file((anchor_file.parent / str(entry["tle_file"])).resolve().read_text(encoding="utf-8"))
+        prefix = f"{entry['name']}-" if entry.get("name") else ""
+        for name, line1, line2 in records:
+            inline = {key: value for key, value in entry.items() if key not in ("tle_file", "name")}
+            satellites.append({**inline, "name": f"{prefix}{name}", "tle": [line1, line2]})
+    if satellites:
+        document["satellite"] = satellites
+    return document
+
+
+def load_mission_document(document: dict[str, Any], source: str | Path = "<archive>") -> MissionSpec:
+    """A MissionSpec from a :func:`mission_document` (for example read back from an archive); errors name
+    `source` and the key path (there are no lines)."""
+    path = Path(source)
+    try:
+        model = MissionFile.model_validate(document)
+    except ValidationError as error:
+        raise MissionError(_issues_from_validation(error, {}, path)) from None
+    return _build_spec(model, {}, path)
+
+
 # ----------------------------------------------------------------------------------------------- reading
 
 
