@@ -189,18 +189,26 @@ class ArchiveWriter:
     def record_step(self, sim, events: Iterable[Event] = ()) -> None:
         """Collect what the step just taken produced; commit when a batch is full."""
         started = time.perf_counter()
-        step = sim.step_index
-        for event in events:
-            self._events.append((self.branch, self._event_seq, step, event.time_s, event.kind.value, event.severity.value,
-                                 event.satellite, event.message, event.station, event.gpu, event.value, event.alarm_id,
-                                 event.job))
-            self._event_seq += 1
+        self._add_events(sim.step_index, events)
         self._take_journal(sim)
         self._sample(sim)
         self._steps_since_commit += 1
         if self._steps_since_commit >= self.settings.commit_every_steps:
             self._commit(sim)
         self.write_s += time.perf_counter() - started
+
+    def record_events(self, sim, events: Iterable[Event]) -> None:
+        """Events drained apart from the steps (a console drains them once a frame, after several steps):
+        kept in order with the step they were drained at; committed with the next batch."""
+        self._add_events(sim.step_index, events)
+        self._take_journal(sim)
+
+    def _add_events(self, step: int, events: Iterable[Event]) -> None:
+        for event in events:
+            self._events.append((self.branch, self._event_seq, step, event.time_s, event.kind.value, event.severity.value,
+                                 event.satellite, event.message, event.station, event.gpu, event.value, event.alarm_id,
+                                 event.job))
+            self._event_seq += 1
 
     def _take_journal(self, sim) -> None:
         new = sim.journal[self._journal_read:]
