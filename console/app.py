@@ -182,11 +182,20 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
     ]
     """Console-wide keys; each pane adds its own (see the help screen)."""
 
-    def __init__(self, spec: MissionSpec, *, seed: int | None = None, tick_hz: float | None = DEFAULT_TICK_HZ, theme: str = "textual-dark") -> None:
+    def __init__(self, spec: MissionSpec, *, seed: int | None = None, tick_hz: float | None = DEFAULT_TICK_HZ,
+                 theme: str = "textual-dark", record_to: Path | None = None, driver: Driver | None = None) -> None:
         super().__init__()
         self.spec = spec
-        # A training mission's autopilot is its reference play (omc run scores it); at the console the trainee plays.
-        self.driver = Driver(Simulation(spec, seed=seed, autopilot=spec.kind != "training"), end_s=spec.duration_s)
+        if driver is None:
+            # A training mission's autopilot is its reference play (omc run scores it); at the console the trainee plays.
+            driver = Driver(Simulation(spec, seed=seed, autopilot=spec.kind != "training"), end_s=spec.duration_s)
+            if record_to is not None:
+                from engine.archive import ArchiveWriter
+                from engine.mission import mission_document
+
+                driver.archive = ArchiveWriter(record_to, driver.sim, mission_document(spec.source))
+        self.driver = driver
+        self.record_to = record_to
         self.tick_hz = tick_hz
         self._theme_name = theme
         self.selected_id: str | None = None
@@ -204,6 +213,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self._slow_panes_due = 0.0
         self._queue_due = 0.0
         self._servicing_due = 0.0
+        self._mismatch_shown = False
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -226,7 +236,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
 
     def on_mount(self) -> None:
         self.theme = self._theme_name
-        self.title = self.spec.title
+        self.title = self.spec.title + self.title_suffix
         self.query_one("#fleet-pane").border_title = "Fleet"
         self.query_one("#alarms-pane").border_title = "Alarms"
         self.query_one("#detail-pane").border_title = "Satellite"
@@ -239,7 +249,13 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self._apply_layout(self.size.width, self.size.height)
         self.refresh_now()
         self.query_one(FleetTable).focus()
-        self.query_one(EventLog).add_note(0.0, f"console opened on mission {self.spec.id} (seed {self.driver.sim.seed}), paused")
+        if self.driver.replayer is not None:
+            self.query_one(EventLog).add_note(0.0, f"replay of a recorded run of {self.spec.id} (seed {self.driver.sim.seed}): "
+                                                   "it re-simulates the recorded commands and checks the recorded telemetry")
+        else:
+            self.query_one(EventLog).add_note(0.0, f"console opened on mission {self.spec.id} (seed {self.driver.sim.seed}), paused")
+        if self.driver.archive is not None:
+            self.query_one(EventLog).add_note(0.0, f"recording to {self.driver.archive.path}")
         if self.spec.kind == "training" and self.spec.autopilot:
             self.query_one(EventLog).add_note(0.0, "training: you have the console (the mission's reference play runs headless: omc run)")
         self._show_step()
@@ -253,6 +269,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
 
     def on_unmount(self) -> None:
         self.gc_policy.stop()
+        self.driver.close_archive()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout(event.size.width, event.size.height)
@@ -396,6 +413,15 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
 
         for directive in frame.directives:
             self._follow_directive(directive)
+        if self.driver.replay_mismatch is not None and not self._mismatch_shown:
+            self._mismatch_shown = True
+            m = self.driver.replay_mismatch
+            where = f" on {m.satellite}" if m.satellite else ""
+            text = (f"the re-run differs from the recording at step {m.step_index} (T+{format_clock(m.time_s)}): "
+                    f"{m.what}{where}, recorded {m.recorded}, now {m.replayed}; paused")
+            self.notify(text, title="Replay mismatch", severity="error", timeout=30)
+            self._flush_events()
+            self.query_one(EventLog).add_note(m.time_s, f"replay mismatch: {text}")
         if frame.found is not None:
             self._seek_finished(frame.found)
         elif frame.seek_gave_up:
@@ -432,7 +458,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             seeking = f"{_KIND_NAMES.get(self.driver.seeking, self.driver.seeking.value)} of {self.driver.seek_satellite or 'any satellite'}"
         self.query_one(ClockBar).show(
             ClockState(
-                mission_title=self.spec.title,
+                mission_title=self.spec.title + self.title_suffix,
                 utc=frame.snapshot.utc,
                 elapsed_s=frame.snapshot.time_s,
                 paused=self.driver.paused,
@@ -464,6 +490,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         return title + " · MAINTENANCE" if bool(view.snapshot.in_maintenance[view.index]) else title
 
     mission_screen: MissionScreen | None = None
+    title_suffix = ""
+    """After the mission title in the clock bar (' · REPLAY' on a recorded run)."""
 
     def action_mission_panel(self) -> None:
         if self.mission_screen is not None:
@@ -801,9 +829,30 @@ _PANE_ACTIONS = (
 )
 
 
-def make_app(mission: str | MissionSpec, *, seed: int | None = None, tick_hz: float | None = DEFAULT_TICK_HZ, theme: str = "textual-dark") -> MissionControlApp:
-    """The one constructor the CLI, tests and benchmarks use."""
+def make_app(mission: str | MissionSpec, *, seed: int | None = None, tick_hz: float | None = DEFAULT_TICK_HZ,
+             theme: str = "textual-dark", record_to: Path | None = None) -> MissionControlApp:
+    """The one constructor the CLI, tests and benchmarks use (``record_to``: an archive file to record into)."""
     from engine import load_mission
 
     spec = load_mission(mission) if isinstance(mission, str) else mission
-    return MissionControlApp(spec, seed=seed, tick_hz=tick_hz, theme=theme)
+    return MissionControlApp(spec, seed=seed, tick_hz=tick_hz, theme=theme, record_to=record_to)
+
+
+def make_replay_app(archive: str | Path, *, tick_hz: float | None = DEFAULT_TICK_HZ, theme: str = "textual-dark",
+                    branch: int = 1) -> MissionControlApp:
+    """The console on a recorded run: the mission, seed and journal from the archive, re-simulated, checked
+    against the recorded telemetry as it plays (a difference pauses it and is reported). ArchiveError for
+    a file that is not a readable archive."""
+    from engine.archive import ArchiveError, ArchiveReader
+    from engine.replay import RecordingCheck, Replayer
+
+    reader = ArchiveReader(archive)
+    last = reader.last_step(branch)
+    if last is None:
+        raise ArchiveError(f"{archive}: nothing was recorded (no step was committed)")
+    spec = reader.mission_spec()
+    replayer = Replayer(spec, reader.journal(branch), seed=reader.seed, autopilot=reader.autopilot)
+    driver = Driver(replayer.sim, end_s=last[1], replayer=replayer, recording_check=RecordingCheck(reader, branch))
+    app = MissionControlApp(spec, tick_hz=tick_hz, theme=theme, driver=driver)
+    app.title_suffix = " · REPLAY"
+    return app

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 from engine import Event, EventKind, FleetSnapshot, Pass, Simulation
 from engine.alarms import Alarm
-from engine.commands import ClearFault, Command, InjectFault
+from engine.archive import ArchiveWriter
+from engine.commands import ClearFault, Command, CommandError, InjectFault
+from engine.replay import Mismatch, RecordingCheck, Replayer
 from engine.gpu_health import GpuHealthState
 from engine.isl_links import LinkState
 from engine.servicing import MissionView, ServicerView, ServicingPlan
@@ -86,6 +88,40 @@ class Driver:
     _pending: list[Event] = field(default_factory=list)
     _directives: list = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    archive: ArchiveWriter | None = None
+    """Records the run as it goes (``engine.archive``): every step, the events drained, the journal."""
+    replayer: Replayer | None = None
+    """A replay: steps follow the recorded journal (``engine.replay``), and operator commands are refused."""
+    recording_check: RecordingCheck | None = None
+    """In a replay: compares each recorded sample with the re-run."""
+    replay_mismatch: Mismatch | None = None
+    """The first place the re-run differed from the recording (the replay pauses there)."""
+
+    def _step(self) -> None:
+        if self.replayer is not None:
+            self.replayer.step()
+            if self.recording_check is not None and self.replay_mismatch is None:
+                self.replay_mismatch = self.recording_check.check(self.sim)
+                if self.replay_mismatch is not None:
+                    self.paused = True
+        else:
+            self.sim.step()
+        if self.archive is not None:
+            self.archive.record_step(self.sim)
+
+    def _drain_events(self) -> list[Event]:
+        events = self.sim.drain_events()
+        if self.archive is not None and events:
+            self.archive.record_events(self.sim, events)
+        return events
+
+    def close_archive(self) -> None:
+        """Commit what is left of the recording and close it (the console's exit)."""
+        with self.lock:
+            if self.archive is not None:
+                self._drain_events()
+                self.archive.close(self.sim)
+                self.archive = None
 
     @property
     def speed(self) -> float:
@@ -130,7 +166,7 @@ class Driver:
         with self.lock:
             self.paused = True
             self._seeking = None
-            self.sim.step()
+            self._step()
             return self._frame(steps=1, lagging=False)
 
     def seek(self, kind: EventKind, satellite: str | None = None) -> None:
@@ -147,7 +183,12 @@ class Driver:
     def apply(self, command: Command) -> None:
         """Hand an operator command to the engine (CommandError propagates with the reason)."""
         with self.lock:
+            self._refuse_in_replay()
             self.sim.apply(command)
+
+    def _refuse_in_replay(self) -> None:
+        if self.replayer is not None:
+            raise CommandError("this is a replay of a recorded run: it plays the recorded commands only")
 
     def snapshot_frame(self) -> Frame:
         """The current state as a frame without stepping (after a command, or to redraw while paused)."""
@@ -248,12 +289,14 @@ class Driver:
     def inject_fault(self, request: FaultRequest) -> Fault:
         """Inject a fault (``InjectFault``); CommandError with the reason, and nothing changed, if refused."""
         with self.lock:
+            self._refuse_in_replay()
             self.sim.apply(InjectFault(request))
             return self.sim.faults.book.injected[-1]
 
     def clear_fault(self, fault_id: str) -> None:
         """End an active fault now (``ClearFault``); CommandError with the reason if it is not active."""
         with self.lock:
+            self._refuse_in_replay()
             self.sim.apply(ClearFault(fault_id))
 
     # ------------------------------------------------------------------------------------------- mission
@@ -266,7 +309,8 @@ class Driver:
     def note_action(self, action: str, satellite: str | None = None) -> None:
         """Report an operator action to the walkthrough (``engine.walkthrough.CONSOLE_ACTIONS``)."""
         with self.lock:
-            self.sim.note_action(action, satellite)
+            if self.replayer is None:  # a replay plays the recorded actions
+                self.sim.note_action(action, satellite)
 
     def walkthrough_line(self) -> tuple[StepLine | None, str | None]:
         """The walkthrough bar's line and the pane the current step highlights (None, None: no steps)."""
@@ -311,8 +355,8 @@ class Driver:
 
     @property
     def autopilot_active(self) -> bool:
-        """A demo's operator script is playing (any key takes over)."""
-        return bool(self.sim.autopilot_active)
+        """A demo's operator script is playing (any key takes over; never in a replay, which plays the recording)."""
+        return bool(self.sim.autopilot_active) and self.replayer is None
 
     def take_over(self) -> None:
         """Stop the autopilot: the operator has the console."""
@@ -385,12 +429,12 @@ class Driver:
             if self._at_end():
                 reached_end = self._end_reached = True
                 break
-            self.sim.step()
+            self._step()
             steps += 1
             if len(self.sim.directives) and self._take_directives():
                 break
             if self._seeking is not None:
-                new = self.sim.drain_events()
+                new = self._drain_events()
                 self._pending.extend(new)
                 found = next((event for event in new if self._is_sought(event)), None)
                 if found is not None:
@@ -448,7 +492,7 @@ class Driver:
         reached_end: bool = False,
     ) -> Frame:
         self._take_directives()
-        events = tuple(self._pending) + tuple(self.sim.drain_events())
+        events = tuple(self._pending) + tuple(self._drain_events())
         self._pending = []
         directives, self._directives = tuple(self._directives), []
         return Frame(

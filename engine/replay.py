@@ -17,7 +17,7 @@ from engine.journal import JournalEntry
 from engine.mission.spec import MissionSpec
 from engine.simulation import Simulation
 
-__all__ = ["Mismatch", "Replayer", "Verification", "replay", "verify_archive"]
+__all__ = ["Mismatch", "RecordingCheck", "Replayer", "Verification", "replay", "verify_archive"]
 
 
 class Replayer:
@@ -32,9 +32,10 @@ class Replayer:
         self.last_step = max((e.step_index + (1 if e.kind == "step" else 0) for e in self.entries), default=0)
         """The last step the journal names (a run may have gone on past it with no further action)."""
         self._position = 0
-        self._act_due()
 
-    def _act_due(self) -> None:
+    def act_due(self) -> None:
+        """Carry out the entries due before the next step (a step does this first; call it at the end of a
+        replay for what the operator did after the last step)."""
         entries, sim = self.entries, self.sim
         while self._position < len(entries) and entries[self._position].step_index == sim.step_index \
                 and entries[self._position].kind != "step":
@@ -48,7 +49,9 @@ class Replayer:
             self._position += 1
 
     def step(self) -> None:
-        """One step (of the recorded length), then the entries due before the next one."""
+        """The entries due now, then one step (of the recorded length). A recording samples a step before
+        the operator acts on it, so a replayed step's state compares with the recorded one."""
+        self.act_due()
         entries, sim = self.entries, self.sim
         entry = entries[self._position] if self._position < len(entries) else None
         if entry is not None and entry.kind == "step" and entry.step_index == sim.step_index:
@@ -56,7 +59,6 @@ class Replayer:
             self._position += 1
         else:
             sim.step()
-        self._act_due()
 
     def advance_to(self, step_index: int) -> Simulation:
         """Step forward to `step_index` (it cannot go back: make a new Replayer)."""
@@ -71,7 +73,9 @@ def replay(spec: MissionSpec, journal: Iterable[JournalEntry], *, seed: int | No
            autopilot: bool = True, until_step: int | None = None) -> Simulation:
     """Run `journal` on a new Simulation to step `until_step` (default: the last step it names)."""
     replayer = Replayer(spec, journal, seed=seed, autopilot=autopilot)
-    return replayer.advance_to(replayer.last_step if until_step is None else int(until_step))
+    sim = replayer.advance_to(replayer.last_step if until_step is None else int(until_step))
+    replayer.act_due()
+    return sim
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,6 @@ def verify_archive(reader, branch: int = 1) -> Verification:
     end_step = last[0]
     spec = reader.mission_spec()
     replayer = Replayer(spec, reader.journal(branch), seed=reader.seed, autopilot=reader.autopilot)
-    settings = reader.settings
-    ids = reader.satellite_ids
     recorded_events = reader.events(branch)
     sample_steps = set(reader.sample_steps(branch))
     samples = events = 0
@@ -128,22 +130,13 @@ def verify_archive(reader, branch: int = 1) -> Verification:
             events += 1
         return None
 
+    check = RecordingCheck(reader, branch)
+
     def compare_samples(sim) -> Mismatch | None:
         nonlocal samples
-        recorded = reader.samples_at(sim.step_index, branch)
-        snapshot = sim.snapshot()
-        for name, stored in recorded.items():
-            now = np.asarray(getattr(snapshot, name))
-            if settings.float32 and now.dtype == np.float64:
-                now = now.astype(np.float32)
-            if now.shape != stored.shape or not np.array_equal(now, stored, equal_nan=True):
-                rows = np.flatnonzero(~_equal_rows(now, stored)) if now.shape == stored.shape else [0]
-                row = int(rows[0]) if len(rows) else 0
-                return Mismatch(sim.step_index, sim.time_s, name, ids[row] if row < len(ids) else None,
-                                stored[row].tolist() if stored.ndim else stored.tolist(),
-                                now[row].tolist() if now.ndim and now.shape == stored.shape else now.tolist())
-            samples += 1
-        return None
+        problem = check.check(sim)
+        samples = check.samples_checked
+        return problem
 
     sim = replayer.sim
     problem = compare_events(0, sim.drain_events())
@@ -154,6 +147,9 @@ def verify_archive(reader, branch: int = 1) -> Verification:
         problem = compare_events(sim.step_index, sim.drain_events())
         if problem is None and sim.step_index in sample_steps:
             problem = compare_samples(sim)
+    if problem is None:  # what the operator did after the last step
+        replayer.act_due()
+        problem = compare_events(sim.step_index, sim.drain_events())
     if problem is None and cursor < len(recorded_events):  # the recording run decided its objectives at the end
         sim.finish_objectives()
         problem = compare_events(sim.step_index, sim.drain_events())
@@ -162,6 +158,35 @@ def verify_archive(reader, branch: int = 1) -> Verification:
         problem = Mismatch(end_step, expected["time_s"], "events", expected["satellite"],
                            (expected["kind"], expected["message"]), None)
     return Verification(sim.step_index, samples, events, problem)
+
+
+class RecordingCheck:
+    """Compares a re-run with the telemetry an archive recorded, at each recorded sample step."""
+
+    def __init__(self, reader, branch: int = 1) -> None:
+        self.reader, self.branch = reader, branch
+        self.float32 = reader.settings.float32
+        self.ids = reader.satellite_ids
+        self.sample_steps = frozenset(reader.sample_steps(branch))
+        self.samples_checked = 0
+
+    def check(self, sim) -> Mismatch | None:
+        """The first recorded parameter that differs at the step `sim` is at (None: same, or not sampled)."""
+        if sim.step_index not in self.sample_steps:
+            return None
+        snapshot = sim.snapshot()
+        for name, stored in self.reader.samples_at(sim.step_index, self.branch).items():
+            now = np.asarray(getattr(snapshot, name))
+            if self.float32 and now.dtype == np.float64:
+                now = now.astype(np.float32)
+            if now.shape != stored.shape or not np.array_equal(now, stored, equal_nan=True):
+                rows = np.flatnonzero(~_equal_rows(now, stored)) if now.shape == stored.shape else [0]
+                row = int(rows[0]) if len(rows) else 0
+                return Mismatch(sim.step_index, sim.time_s, name, self.ids[row] if row < len(self.ids) else None,
+                                stored[row].tolist() if stored.ndim else stored.tolist(),
+                                now[row].tolist() if now.ndim and now.shape == stored.shape else now.tolist())
+            self.samples_checked += 1
+        return None
 
 
 def _equal_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
