@@ -148,3 +148,25 @@ def test_a_run_killed_mid_recording_keeps_every_committed_step(mission, tmp_path
         assert len(steps) == int(last_time // 60) + 1
         result = verify_archive(archive)
     assert result.ok and result.steps == last_step
+
+
+def test_omc_replay_verify_says_ok_names_the_first_difference_and_refuses_junk(mission, tmp_path):
+    path = tmp_path / "cli.omc"
+    _record(mission, path, until_s=1800)
+
+    def omc(*arguments):
+        return subprocess.run([sys.executable, "-m", "console", *arguments], capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+
+    ok = omc("replay", str(path), "--verify")
+    assert ok.returncode == 0, ok.stderr
+    assert f"ok {path}: 90 steps re-simulated" in " ".join(ok.stdout.split())
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM journal")
+    bad = omc("replay", str(path), "--verify")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "the re-run differs from the recording at step" in " ".join(bad.stderr.split())
+    junk = tmp_path / "junk.omc"
+    junk.write_text("nothing")
+    refused = omc("replay", str(junk), "--verify")
+    assert refused.returncode == 1 and "not a readable archive" in refused.stderr and "Traceback" not in refused.stderr
