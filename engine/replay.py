@@ -33,6 +33,17 @@ class Replayer:
         """The last step the journal names (a run may have gone on past it with no further action)."""
         self._position = 0
 
+    @classmethod
+    def resume(cls, sim: Simulation, journal: Iterable[JournalEntry]) -> "Replayer":
+        """Follow `journal` from where `sim` stands (its entries from ``sim.step_index`` on)."""
+        replayer = cls.__new__(cls)
+        replayer.sim = sim
+        replayer.entries = [entry for entry in journal if entry.step_index >= sim.step_index]
+        replayer.last_step = max((e.step_index + (1 if e.kind == "step" else 0) for e in replayer.entries),
+                                 default=sim.step_index)
+        replayer._position = 0
+        return replayer
+
     def act_due(self) -> None:
         """Carry out the entries due before the next step (a step does this first; call it at the end of a
         replay for what the operator did after the last step)."""

@@ -204,6 +204,9 @@ def _frozen_map(items: Mapping) -> Mapping:
 class ServicingParams:
     """The phase model (physics.md §5); swap timings per part can be overridden."""
 
+    def __deepcopy__(self, memo) -> "ServicingParams":
+        return self  # frozen, and holds read-only mappings: a copy of a simulation shares it
+
     detect: PhaseTiming = PhaseTiming(1 * _DAY, 7 * _DAY)
     preparation: Mapping[LaunchMode, PhaseTiming] = field(default_factory=lambda: _frozen_map({
         LaunchMode.RESIDENT: PhaseTiming(0.5 * _DAY, 2 * _DAY, 0.98),
@@ -241,6 +244,9 @@ class ServicingParams:
 @dataclass(frozen=True)
 class ServicerSpec:
     """A servicing vehicle: where it is parked (or how it is launched), its Δv, spares and costs."""
+
+    def __deepcopy__(self, memo) -> "ServicerSpec":
+        return self  # frozen, and holds read-only mappings: a copy of a simulation shares it
 
     servicer_id: str
     delta_v_m_s: float

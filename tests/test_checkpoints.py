@@ -1,0 +1,69 @@
+"""Engine-state checkpoints and rewinding: a copy of a Simulation steps on exactly as the original (and
+independently of it); rewinding to any earlier step from the nearest checkpoint plus the journal gives
+the very state the run had there, and a branch from there can take another course."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import load_mission
+from engine.checkpoints import Checkpoints, clone_simulation
+from engine.commands import DrainSatellite, SetGpuPowerCap
+from engine.simulation import Simulation
+from tests.test_faults import FLEET
+
+
+def _arrays(sim):
+    snap = sim.snapshot()
+    return {name: value for name, value in vars(snap).items() if isinstance(value, np.ndarray)}
+
+
+def _same(a, b) -> bool:
+    x, y = _arrays(a), _arrays(b)
+    return x.keys() == y.keys() and all(np.array_equal(x[k], y[k], equal_nan=True) for k in x)
+
+
+@pytest.fixture
+def spec(write_mission):
+    return load_mission(write_mission(FLEET, "rewind.toml"))
+
+
+def test_a_clone_steps_on_exactly_and_independently(spec):
+    sim = Simulation(spec)
+    sim.run_until(1800)
+    copy = clone_simulation(sim)
+    copy.apply(DrainSatellite("A-01-01"))
+    assert not bool(sim.workload.drained[0]), "the original is untouched"
+    twin = clone_simulation(sim)
+    sim.run_until(5400)
+    twin.run_until(5400)
+    assert _same(sim, twin)
+    assert sim.drain_events() and twin.drain_events()
+
+
+def test_rewinding_gives_the_state_the_run_had_and_a_branch_can_differ(spec):
+    sim = Simulation(spec)
+    checkpoints = Checkpoints(sim, every_s=1200.0)
+    states = {}
+    while sim.step_index < 540:
+        if sim.step_index == 100:
+            sim.apply(SetGpuPowerCap("A-01-01", 450.0))
+        if sim.step_index == 260:
+            sim.apply(DrainSatellite("A-02-02"))
+        sim.step()
+        checkpoints.after_step(sim)
+        if sim.step_index in (99, 101, 250, 261, 400):
+            states[sim.step_index] = clone_simulation(sim)
+    assert len(checkpoints.steps) == 1 + 540 * 20 // 1200
+    for step, expected in states.items():
+        rewound = checkpoints.rewind(sim, step)
+        assert rewound.step_index == step and _same(rewound, expected), step
+        assert rewound.journal == [e for e in sim.journal if e.step_index < step]
+    branch = checkpoints.rewind(sim, 250)
+    checkpoints.forget_after(250)
+    branch.run_until(sim.time_s)
+    assert bool(sim.workload.drained[sim.satellite_ids.index("A-02-02")])
+    assert not bool(branch.workload.drained[branch.satellite_ids.index("A-02-02")]), "the branch never drained it"
+    with pytest.raises(ValueError, match="only to a step of this run"):
+        checkpoints.rewind(sim, sim.step_index + 1)
