@@ -204,9 +204,6 @@ def _frozen_map(items: Mapping) -> Mapping:
 class ServicingParams:
     """The phase model (physics.md §5); swap timings per part can be overridden."""
 
-    def __deepcopy__(self, memo) -> "ServicingParams":
-        return self  # frozen, and holds read-only mappings: a copy of a simulation shares it
-
     detect: PhaseTiming = PhaseTiming(1 * _DAY, 7 * _DAY)
     preparation: Mapping[LaunchMode, PhaseTiming] = field(default_factory=lambda: _frozen_map({
         LaunchMode.RESIDENT: PhaseTiming(0.5 * _DAY, 2 * _DAY, 0.98),
@@ -240,13 +237,13 @@ class ServicingParams:
     def swap(self, part: Part) -> PhaseTiming:
         return self.swap_overrides.get(part, self.swap_default)
 
+    def __deepcopy__(self, memo) -> "ServicingParams":
+        return self  # frozen, and holds read-only mappings: a copy of a simulation shares it
+
 
 @dataclass(frozen=True)
 class ServicerSpec:
     """A servicing vehicle: where it is parked (or how it is launched), its Δv, spares and costs."""
-
-    def __deepcopy__(self, memo) -> "ServicerSpec":
-        return self  # frozen, and holds read-only mappings: a copy of a simulation shares it
 
     servicer_id: str
     delta_v_m_s: float
@@ -281,6 +278,9 @@ class ServicerSpec:
         _check_probability(f"{who}: collision_risk_per_visit", self.collision_risk_per_visit)
         if (self.launch_mode is LaunchMode.RESIDENT) != (self.parking is not None):
             raise ValueError(f"{who}: a resident servicer needs a parking orbit; a launched one has none")
+
+    def __deepcopy__(self, memo) -> "ServicerSpec":
+        return self  # frozen, and holds read-only mappings: a copy of a simulation shares it
 
 
 @dataclass(frozen=True)
