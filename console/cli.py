@@ -17,7 +17,7 @@ from engine.durations import format_clock, format_duration, parse_duration
 from engine.mission import MissionError, bundled_missions_dir, load_mission
 from engine.mission.models import MissionSection
 
-SUBCOMMANDS = ("run", "validate", "missions", "show", "replay")
+SUBCOMMANDS = ("run", "validate", "missions", "show", "replay", "export")
 DEFAULT_MISSION = "sandbox"
 
 
@@ -222,16 +222,16 @@ def run_command(options: argparse.Namespace) -> int:
 
         if options.archive.exists():
             err.print(f"[bold red]error[/] {options.archive}: already exists (an archive is never overwritten; "
-                      "choose a new path)", highlight=False)
+                      "choose a new path)", highlight=False, soft_wrap=True)
             return 2
         if options.step is not None and options.step != spec.step_s:
             err.print("[bold red]error[/] --step cannot be combined with --archive (a recorded run keeps the "
-                      f"mission step, {format_duration(spec.step_s)}, so that it can be re-simulated)", highlight=False)
+                      f"mission step, {format_duration(spec.step_s)}, so that it can be re-simulated)", highlight=False, soft_wrap=True)
             return 2
         try:
             archive = (options.archive, record_settings(period_s=options.telemetry_period))
         except ValueError as error:
-            err.print(f"[bold red]error[/] --telemetry-period: {error}", highlight=False)
+            err.print(f"[bold red]error[/] --telemetry-period: {error}", highlight=False, soft_wrap=True)
             return 2
 
     from engine.archive import ArchiveError
@@ -322,7 +322,7 @@ def export_command(options: argparse.Namespace) -> int:
                 if options.out != "-":
                     err.print(f"exported {summary.telemetry_rows:,} telemetry rows ({summary.sample_times:,} sample times, "
                               f"{len(summary.parameters)} parameters), {summary.events:,} events and {summary.commands:,} "
-                              f"commands to {options.out}", highlight=False)
+                              f"commands to {options.out}", highlight=False, soft_wrap=True)
             if options.report is not None:
                 report = report_from_archive(reader, options.branch)
                 options.report.parent.mkdir(parents=True, exist_ok=True)
@@ -336,6 +336,11 @@ def export_command(options: argparse.Namespace) -> int:
         return 1
     except MissionError as error:  # the recorded mission no longer validates (a newer engine)
         _print_mission_error(err, error)
+        return 1
+    except BrokenPipeError:  # `omc export ... --out - | head`: the reader stopped listening
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as error:
         err.print(f"[bold red]error[/] cannot write: {error}", highlight=False, soft_wrap=True)

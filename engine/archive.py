@@ -16,7 +16,10 @@ What it keeps (schema version :data:`SCHEMA_VERSION`):
 
 Rows are written as the run goes and committed in batches (every ``commit_every_steps`` steps, and at
 :meth:`ArchiveWriter.close`), each batch in one transaction together with its ``progress`` row, so a
-process killed at any moment leaves every step up to the last committed batch intact and readable.
+process killed at any moment leaves every step up to the last committed batch intact and readable. The
+batches are written by a thread of the writer's own, in order, while the run steps on (SQLite works
+without Python's lock, so on a machine with a second core the writing costs the run little); the run waits
+only when that thread is two batches behind, and a write error is raised by the next call.
 
 :class:`ArchiveReader` opens an archive read-only and refuses, with an :class:`ArchiveError` that says why,
 a file that is not an archive, is damaged, or was made by a newer schema.
@@ -25,9 +28,11 @@ a file that is not an archive, is damaged, or was made by a newer schema.
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -120,7 +125,11 @@ def _software_version() -> str:
 class ArchiveWriter:
     """Records one run into a new archive file. Create it right after the Simulation (before any step),
     then call :meth:`record_step` after every step with the events that step produced, and
-    :meth:`close` at the end."""
+    :meth:`close` at the end.
+
+    Batches are committed by the writer's own thread, which alone uses the connection between the
+    constructor and :meth:`close`: code writing to the file otherwise must hand its rows over as a batch,
+    or call :meth:`wait_committed` first and not overlap the next hand-over."""
 
     def __init__(self, path: str | Path, sim, mission_document: Mapping[str, Any],
                  settings: ArchiveSettings | None = None) -> None:
@@ -169,8 +178,25 @@ class ArchiveWriter:
         self._steps_since_commit = 0
         self.closed = False
         self.committed_step = -1
+        """The last step whose batch is committed (set by the committing thread)."""
         self.write_s = 0.0
-        """Wall time spent recording (collecting and committing), for the benchmark."""
+        """Wall time recording costs the caller (collecting rows, handing batches over, waiting for the
+        committing thread when it is behind, closing), for the benchmark."""
+        self.commit_s = 0.0
+        """Wall time the committing thread spent writing batches."""
+        try:
+            limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        except (AttributeError, sqlite3.Error):  # Python before 3.11
+            limit = 999
+        self._variable_limit = max(limit, 13)
+        self._statements: dict[tuple[str, int, int], str] = {}
+        self._periods = {name: self.settings.period_s(name) for name in self.settings.parameters}
+        self._shapes: dict[tuple[int, ...], str] = {}
+        self._next_sample_s = -np.inf
+        self._batches: queue.Queue = queue.Queue(maxsize=2)
+        self._error: ArchiveError | None = None
+        self._committer = threading.Thread(target=self._commit_batches, name=f"archive {self.path.name}", daemon=True)
+        self._committer.start()
         self._sample(sim, force=True)
 
     def _transaction(self):
@@ -218,9 +244,12 @@ class ArchiveWriter:
         self._journal_read = len(sim.journal)
 
     def _sample(self, sim, force: bool = False) -> None:
+        if not force and sim.time_s < self._next_sample_s:
+            return  # nothing due yet (the test below, made a little early, gives the same samples)
         snapshot = None
+        periods = self._periods
         for name in self.settings.parameters:
-            slot = int(np.floor(sim.time_s / self.settings.period_s(name) + 1e-9))
+            slot = int(np.floor(sim.time_s / periods[name] + 1e-9))
             if not force and slot <= self._due.get(name, -1):
                 continue
             self._due[name] = slot
@@ -229,34 +258,89 @@ class ArchiveWriter:
             array = np.asarray(getattr(snapshot, name))
             if self.settings.float32 and array.dtype == np.float64:
                 array = array.astype(np.float32)
-            self._rows.append((self.branch, name, sim.step_index, sim.time_s, array.dtype.str,
-                               json.dumps(list(array.shape)), array.tobytes()))
+            shape = self._shapes.get(array.shape)
+            if shape is None:
+                shape = self._shapes[array.shape] = json.dumps(list(array.shape))
+            self._rows.append((self.branch, name, sim.step_index, sim.time_s, array.dtype.str, shape, array.tobytes()))
+        self._next_sample_s = min(((self._due[name] + 1 - 2e-9) * periods[name] for name in self.settings.parameters),
+                                  default=np.inf)
 
     def _commit(self, sim) -> None:
-        try:
-            with self._transaction():
-                self._db.executemany("INSERT INTO telemetry VALUES (?, ?, ?, ?, ?, ?, ?)", self._rows)
-                self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._events)
-                self._db.executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?)", self._journal)
-                self._db.execute("INSERT OR REPLACE INTO progress VALUES (?, ?, ?, ?)",
-                                 (self.branch, sim.step_index, sim.time_s, _utc_now()))
-        except sqlite3.Error as error:
-            raise ArchiveError(f"{self.path}: cannot write: {error}") from None
+        """Hand the batch collected so far to the committing thread (waiting if it is two batches behind)."""
+        if self._error is not None:
+            raise self._error
+        self._batches.put((self._rows, self._events, self._journal,
+                           (self.branch, sim.step_index, sim.time_s, _utc_now())))
         self._rows, self._events, self._journal = [], [], []
         self._steps_since_commit = 0
-        self.committed_step = sim.step_index
+
+    def _commit_batches(self) -> None:
+        """The committing thread: each batch in one transaction with its progress row, in order."""
+        while True:
+            batch = self._batches.get()
+            try:
+                if batch is None:
+                    return
+                if self._error is not None:
+                    continue  # keep taking batches so that the run never waits on a dead writer
+                started = time.perf_counter()
+                rows, events, journal, progress = batch
+                try:
+                    with self._transaction():
+                        self._insert("telemetry", 7, rows)
+                        self._insert("events", 13, events)
+                        self._insert("journal", 5, journal)
+                        self._db.execute("INSERT OR REPLACE INTO progress VALUES (?, ?, ?, ?)", progress)
+                except Exception as error:  # sqlite3.Error mostly; anything else must not leave the run waiting
+                    self._error = ArchiveError(f"{self.path}: cannot write: {error}")
+                    continue
+                self.committed_step = progress[1]
+                self.commit_s += time.perf_counter() - started
+            finally:
+                self._batches.task_done()
+
+    def wait_committed(self) -> None:
+        """Wait until every batch handed over so far is written (the batch being collected is not
+        handed over until it is full); raises ArchiveError if one could not be."""
+        if not self.closed:
+            self._batches.join()
+        if self._error is not None:
+            raise self._error
+
+    def _insert(self, table: str, width: int, rows: list[tuple]) -> None:
+        """Rows as few multi-row INSERTs (each statement runs without Python's lock, so fewer statements
+        let the committing thread finish a batch without waiting on the run for the lock)."""
+        per_statement = max(1, min(500, self._variable_limit // width))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            key = (table, width, len(chunk))
+            statement = self._statements.get(key)
+            if statement is None:
+                one = "(" + ", ".join("?" * width) + ")"
+                statement = self._statements[key] = f"INSERT INTO {table} VALUES " + ", ".join([one] * len(chunk))
+            self._db.execute(statement, [value for row in chunk for value in row])
 
     def close(self, sim) -> None:
-        """Commit what is left (the run's last steps and any journal entries after them) and close."""
+        """Commit what is left (the run's last steps and any journal entries after them), wait for every
+        batch to be written, and close. Raises ArchiveError if a batch could not be written."""
         if self.closed:
             return
         started = time.perf_counter()
         self._take_journal(sim)
-        self._commit(sim)
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._db.close()
-        self.closed = True
-        self.write_s += time.perf_counter() - started
+        try:
+            self._commit(sim)
+        finally:
+            self._batches.put(None)
+            self._committer.join()
+            self.closed = True
+            try:
+                if self._error is None:
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                self._db.close()
+            self.write_s += time.perf_counter() - started
+        if self._error is not None:
+            raise self._error
 
 
 @dataclass(frozen=True)
@@ -357,6 +441,28 @@ class ArchiveReader:
         values = np.stack(arrays) if arrays else np.empty((0,))
         return TelemetrySeries(parameter, steps, times, values)
 
+    def iter_telemetry(self, parameter: str, branch: int = 1, from_s: float | None = None,
+                       to_s: float | None = None) -> Iterator[tuple[int, float, np.ndarray]]:
+        """The samples of one parameter one at a time, as ``(step_index, time_s, array)`` in step order
+        (between `from_s` and `to_s`, inclusive): for exports of archives too big to hold in memory."""
+        query = "SELECT step_index, time_s, dtype, shape, data FROM telemetry WHERE branch = ? AND parameter = ?"
+        args: list[Any] = [branch, parameter]
+        if from_s is not None:
+            query, args = query + " AND time_s >= ?", [*args, from_s]
+        if to_s is not None:
+            query, args = query + " AND time_s <= ?", [*args, to_s]
+        shapes: dict[str, tuple[int, ...]] = {}
+        for step, time_s, dtype, shape, data in self._db.execute(query + " ORDER BY step_index", args):
+            if shape not in shapes:
+                shapes[shape] = tuple(json.loads(shape))
+            yield int(step), float(time_s), np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shapes[shape])
+
+    def sample_layout(self, parameter: str, branch: int = 1) -> tuple[np.dtype, tuple[int, ...]] | None:
+        """The dtype and shape of one parameter's samples (None if it has none on this branch)."""
+        row = self._db.execute("SELECT dtype, shape FROM telemetry WHERE branch = ? AND parameter = ? LIMIT 1",
+                               (branch, parameter)).fetchone()
+        return None if row is None else (np.dtype(row[0]), tuple(json.loads(row[1])))
+
     def samples_at(self, step_index: int, branch: int = 1) -> dict[str, np.ndarray]:
         """Every parameter sampled at one step."""
         rows = self._db.execute("SELECT parameter, dtype, shape, data FROM telemetry WHERE branch = ? AND step_index = ?",
@@ -372,6 +478,37 @@ class ArchiveReader:
                  "alarm_id", "job")
         rows = self._db.execute(f"SELECT {', '.join(names)} FROM events WHERE branch = ? ORDER BY seq", (branch,)).fetchall()
         return [dict(zip(names, row)) for row in rows]
+
+    def event_count(self, branch: int = 1) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM events WHERE branch = ?", (branch,)).fetchone()[0])
+
+    def iter_events(self, branch: int = 1, from_s: float | None = None, to_s: float | None = None) -> Iterator[dict[str, Any]]:
+        """The events one at a time, in order (between `from_s` and `to_s`, inclusive), as :meth:`events`."""
+        names = ("seq", "step_index", "time_s", "kind", "severity", "satellite", "message", "station", "gpu", "value",
+                 "alarm_id", "job")
+        query, args = f"SELECT {', '.join(names)} FROM events WHERE branch = ?", [branch]
+        if from_s is not None:
+            query, args = query + " AND time_s >= ?", [*args, from_s]
+        if to_s is not None:
+            query, args = query + " AND time_s <= ?", [*args, to_s]
+        for row in self._db.execute(query + " ORDER BY seq", args):
+            yield dict(zip(names, row))
+
+    def iter_journal(self, branch: int = 1, from_s: float | None = None,
+                     to_s: float | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The journal one entry at a time, in order (between `from_s` and `to_s`, inclusive), as
+        ``(seq, entry)`` with the entry as stored (``engine.journal.entry_to_dict``)."""
+        query, args = "SELECT seq, entry FROM journal WHERE branch = ?", [branch]
+        if from_s is not None:
+            query, args = query + " AND time_s >= ?", [*args, from_s]
+        if to_s is not None:
+            query, args = query + " AND time_s <= ?", [*args, to_s]
+        for seq, text in self._db.execute(query + " ORDER BY seq", args):
+            try:
+                entry = json.loads(text)
+            except ValueError as error:
+                raise ArchiveError(f"{self.path}: damaged journal: {error}") from None
+            yield int(seq), entry
 
     def journal(self, branch: int = 1) -> list[JournalEntry]:
         rows = self._db.execute("SELECT entry FROM journal WHERE branch = ? ORDER BY seq", (branch,)).fetchall()
