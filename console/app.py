@@ -15,6 +15,7 @@ number keys switch panes in both layouts.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,6 +35,7 @@ from console.detail import SatelliteView
 from console.gc_policy import FrameGarbagePolicy
 from console.driver import Driver, Frame
 from console.screens.help import HelpScreen
+from console.screens.number_input import NumberInputScreen
 from console.palette import TargetedCommands
 from console.screens.shelve import ShelveScreen
 from console.widgets.alarm_table import AlarmTable
@@ -56,6 +58,7 @@ from engine.commands import AcknowledgeAlarm, CommandError, ShelveAlarm, Unshelv
 from engine.history import SatelliteHistory
 from engine.jobs import JobView
 from engine.tracks import GroundTrackPath, SunlightForecast
+from engine.checkpoints import Checkpoints
 from engine.walkthrough import HIGHLIGHTS
 
 WIDE_MIN_WIDTH = 150
@@ -132,6 +135,11 @@ class DetailForecasts:
         return False
 
 
+REWIND_CHECKPOINT_S = 1800.0
+"""A live console copies the engine state every half hour of mission time (at most every two wall seconds)."""
+REWIND_CHECKPOINTS_KEPT = 24
+"""At most this many copies (older ones are thinned out: rewinding further back replays more)."""
+
 DEFAULT_TICK_HZ = 30.0
 """Frames asked for per second; a frame that takes longer simply delays the next (frames never overlap)."""
 
@@ -178,6 +186,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         Binding("3", "view('map')", "Map view", show=False, id="view-map"),
         Binding("4", "view('alarms')", "Alarms view", show=False, id="view-alarms"),
         Binding("5", "view('events')", "Event log view", show=False, id="view-events"),
+        Binding("R", "rewind", "Rewind", show=False, id="sim-rewind"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
     ]
     """Console-wide keys; each pane adds its own (see the help screen)."""
@@ -189,6 +198,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         if driver is None:
             # A training mission's autopilot is its reference play (omc run scores it); at the console the trainee plays.
             driver = Driver(Simulation(spec, seed=seed, autopilot=spec.kind != "training"), end_s=spec.duration_s)
+            driver.checkpoints = Checkpoints(driver.sim, every_s=REWIND_CHECKPOINT_S, keep=REWIND_CHECKPOINTS_KEPT)
             if record_to is not None:
                 from engine.archive import ArchiveWriter
                 from engine.mission import mission_document
@@ -615,6 +625,35 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self._apply_bundle(self._collect(frame))
         self._walk("step")
 
+    def action_rewind(self) -> None:
+        """Ask how far back, then go there (a new branch of the timeline once it runs on)."""
+        if self.driver.replayer is not None:
+            self.notify("a replay plays the recording; open the run live to rewind and branch", severity="warning")
+            return
+        now_min = self.driver.sim.time_s / 60.0
+        if now_min < self.driver.sim.step_s / 60.0:
+            self.notify("nothing to rewind to yet", severity="warning")
+            return
+
+        def answer(minutes: float | None) -> None:
+            if minutes is None:
+                return
+            try:
+                step = self.driver.rewind(minutes * 60.0)
+            except CommandError as error:
+                self.notify(str(error), title="Rewind refused", severity="error")
+                return
+            archive = self.driver.archive
+            branch = f"; branch {archive.branch} of the archive" if archive is not None else ""
+            self._alarms_dirty = True
+            self._note(f"operator: rewound to T+{format_clock(self.driver.sim.time_s)} (step {step}): "
+                       f"running on makes a new timeline{branch}")
+            self.notify(f"rewound to T+{format_clock(self.driver.sim.time_s)}; paused", title="Rewind", timeout=6)
+            self.refresh_now()
+
+        self.push_screen(NumberInputScreen("Rewind to mission time", minimum=0.0, maximum=math.floor(now_min * 10) / 10,
+                                           unit="min", value=max(0.0, math.floor(now_min) - 60.0)), answer)
+
     def action_faster(self) -> None:
         self.driver.faster()
         self._note(f"operator: speed {speed_text(self.driver.speed)}")
@@ -816,6 +855,7 @@ _ACTION_HELP = {
     "sat-maintenance": "Put the selected satellite in maintenance mode (its alarms shelved with a reason), or end it",
     "fleet-filter": "Show only satellites whose id contains the text",
     "help": "Every key of every pane",
+    "sim-rewind": "Go back to an earlier mission time of this run (exact: the nearest checkpoint and the journal); running on branches the timeline",
 }
 
 _PANE_ACTIONS = (
@@ -851,7 +891,7 @@ def make_replay_app(archive: str | Path, *, tick_hz: float | None = DEFAULT_TICK
     if last is None:
         raise ArchiveError(f"{archive}: nothing was recorded (no step was committed)")
     spec = reader.mission_spec()
-    replayer = Replayer(spec, reader.journal(branch), seed=reader.seed, autopilot=reader.autopilot)
+    replayer = Replayer(spec, reader.journal(branch), seed=reader.seed, autopilot=reader.autopilot, step_s=reader.step_s)
     driver = Driver(replayer.sim, end_s=last[1], replayer=replayer, recording_check=RecordingCheck(reader, branch))
     app = MissionControlApp(spec, tick_hz=tick_hz, theme=theme, driver=driver)
     app.title_suffix = " · REPLAY"

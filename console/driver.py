@@ -21,6 +21,7 @@ from engine import Event, EventKind, FleetSnapshot, Pass, Simulation
 from engine.alarms import Alarm
 from engine.archive import ArchiveWriter
 from engine.commands import ClearFault, Command, CommandError, InjectFault
+from engine.checkpoints import Checkpoints
 from engine.replay import Mismatch, RecordingCheck, Replayer
 from engine.gpu_health import GpuHealthState
 from engine.isl_links import LinkState
@@ -96,6 +97,11 @@ class Driver:
     """In a replay: compares each recorded sample with the re-run."""
     replay_mismatch: Mismatch | None = None
     """The first place the re-run differed from the recording (the replay pauses there)."""
+    checkpoints: Checkpoints | None = None
+    """Copies of the engine state every so often, to rewind to (``engine.checkpoints``)."""
+    checkpoint_min_wall_s: float = 2.0
+    """At most one checkpoint per this much wall time (a copy costs up to a few hundred ms at high speed)."""
+    _last_checkpoint_wall: float = 0.0
 
     def _step(self) -> None:
         if self.replayer is not None:
@@ -108,6 +114,39 @@ class Driver:
             self.sim.step()
         if self.archive is not None:
             self.archive.record_step(self.sim)
+        if self.checkpoints is not None and time.perf_counter() - self._last_checkpoint_wall >= self.checkpoint_min_wall_s:
+            taken = len(self.checkpoints.steps)
+            self.checkpoints.after_step(self.sim)
+            if len(self.checkpoints.steps) != taken:
+                self._last_checkpoint_wall = time.perf_counter()
+
+    def rewind(self, time_s: float) -> int:
+        """Go back to mission time `time_s` of this run (the step at or before it): the state then, rebuilt
+        from the nearest checkpoint and the journal; running on from there branches the timeline (the
+        archive keeps both). Paused afterwards; returns the step rewound to. CommandError if it cannot."""
+        with self.lock:
+            if self.replayer is not None:
+                raise CommandError("a replay cannot rewind: it plays the recording (open it live to branch)")
+            if self.checkpoints is None:
+                raise CommandError("this console keeps no checkpoints to rewind to")
+            step = int(math.floor(time_s / self.sim.step_s + 1e-9))
+            if not 0 <= step < self.sim.step_index:
+                raise CommandError(f"rewind to a time before now (T+0 to T+{self.sim.time_s:.0f} s), not {time_s:.0f} s")
+            new = self.checkpoints.rewind(self.sim, step)
+            new.drain_events()  # already shown and recorded on the old timeline
+            new.drain_directives()
+            self.checkpoints.forget_after(step)
+            if self.archive is not None:
+                self.archive.record_events(self.sim, self.sim.drain_events())
+                self.archive.start_branch(self.sim, new)
+            self.sim = new
+            self.paused = True
+            self._seeking = None
+            self._debt_s = 0.0
+            self._pending = []
+            self._directives = []
+            self._end_reached = self.end_s is not None and new.time_s >= self.end_s - 1e-9
+            return step
 
     def _drain_events(self) -> list[Event]:
         events = self.sim.drain_events()

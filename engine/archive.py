@@ -320,6 +320,33 @@ class ArchiveWriter:
                 statement = self._statements[key] = f"INSERT INTO {table} VALUES " + ", ".join([one] * len(chunk))
             self._db.execute(statement, [value for row in chunk for value in row])
 
+    def start_branch(self, old_sim, new_sim, label: str = "") -> int:
+        """A rewind: commit what is left of the current branch (`old_sim`'s), then record `new_sim` (the
+        run as it stood at an earlier step) as a new branch forking from the current one at its step.
+        The new branch's journal holds the whole timeline's journal (what came before the fork too), so it
+        replays on its own; its telemetry and events start at the fork. Returns the new branch's id."""
+        self._take_journal(old_sim)
+        self._commit(old_sim)
+        self.wait_committed()  # the connection is the committing thread's while batches are in flight
+        parent, fork_step = self.branch, new_sim.step_index
+        try:
+            with self._transaction():
+                (latest,) = self._db.execute("SELECT MAX(id) FROM branches").fetchone()
+                branch = int(latest) + 1
+                self._db.execute("INSERT INTO branches (id, parent, fork_step, created_utc, label) VALUES (?, ?, ?, ?, ?)",
+                                 (branch, parent, fork_step, _utc_now(), label))
+        except sqlite3.Error as error:
+            raise ArchiveError(f"{self.path}: cannot write: {error}") from None
+        self.branch = branch
+        self._event_seq = 0
+        self._journal_read = 0
+        self._due = {}
+        self._next_sample_s = -np.inf
+        self._take_journal(new_sim)
+        self._sample(new_sim, force=True)
+        self._commit(new_sim)
+        return branch
+
     def close(self, sim) -> None:
         """Commit what is left (the run's last steps and any journal entries after them), wait for every
         batch to be written, and close. Raises ArchiveError if a batch could not be written."""
@@ -388,6 +415,11 @@ class ArchiveReader:
     @property
     def seed(self) -> int:
         return int(self.meta["seed"])
+
+    @property
+    def step_s(self) -> float:
+        """The engine step the run was recorded at."""
+        return float(self.meta["step_s"])
 
     @property
     def autopilot(self) -> bool:

@@ -26,8 +26,8 @@ class Replayer:
     journal does not belong to this mission and seed)."""
 
     def __init__(self, spec: MissionSpec, journal: Iterable[JournalEntry], *, seed: int | None = None,
-                 autopilot: bool = True) -> None:
-        self.sim = Simulation(spec, seed=seed, autopilot=autopilot)
+                 autopilot: bool = True, step_s: float | None = None) -> None:
+        self.sim = Simulation(spec, seed=seed, step_s=step_s, autopilot=autopilot)
         self.entries = list(journal)
         self.last_step = max((e.step_index + (1 if e.kind == "step" else 0) for e in self.entries), default=0)
         """The last step the journal names (a run may have gone on past it with no further action)."""
@@ -117,13 +117,13 @@ class Verification:
 def verify_archive(reader, branch: int = 1) -> Verification:
     """Re-run the archived run from its mission, seed and journal and compare, at every recorded sample,
     each recorded parameter, and every recorded event (kind, time, satellite, message), stopping at the
-    first difference."""
+    first difference. A branch made by rewinding is compared from its fork on."""
     last = reader.last_step(branch)
     if last is None:
         return Verification(0, 0, 0, None)
     end_step = last[0]
     spec = reader.mission_spec()
-    replayer = Replayer(spec, reader.journal(branch), seed=reader.seed, autopilot=reader.autopilot)
+    replayer = Replayer(spec, reader.journal(branch), seed=reader.seed, autopilot=reader.autopilot, step_s=reader.step_s)
     recorded_events = reader.events(branch)
     sample_steps = set(reader.sample_steps(branch))
     samples = events = 0
@@ -150,8 +150,12 @@ def verify_archive(reader, branch: int = 1) -> Verification:
         return problem
 
     sim = replayer.sim
-    problem = compare_events(0, sim.drain_events())
-    if problem is None and 0 in sample_steps:
+    fork_step = next((b["fork_step"] for b in reader.branches() if b["id"] == branch), None) or 0
+    if fork_step:  # a branch made by rewinding: its events and samples start at the fork
+        replayer.advance_to(fork_step)
+        sim.drain_events()
+    problem = compare_events(sim.step_index, sim.drain_events())
+    if problem is None and sim.step_index in sample_steps:
         problem = compare_samples(sim)
     while problem is None and sim.step_index < end_step:
         replayer.step()
