@@ -469,6 +469,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self.query_one(ClockBar).show(
             ClockState(
                 mission_title=self.spec.title + self.title_suffix,
+                replay=self.driver.replayer is not None,
                 utc=frame.snapshot.utc,
                 elapsed_s=frame.snapshot.time_s,
                 paused=self.driver.paused,
@@ -700,6 +701,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         job queue (which does not show the selected satellite)."""
         if action in SATELLITE_ACTIONS and len(self.screen_stack) > 1:
             return False
+        if action in COMMAND_ACTIONS and self.driver.replayer is not None:
+            return False  # a replay plays the recorded commands only (the footer hides these keys)
         return True
 
     def action_help(self) -> None:
@@ -829,6 +832,10 @@ panel, switching views, escape. Any other key takes over."""
 SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "toggle_link", "force_handover", "seek", "filter",
                                "inject_fault", "fault_list", "servicing", "maintenance"})
 """Actions on the selected satellite or the fleet table (see ``check_action``)."""
+
+COMMAND_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "toggle_link", "force_handover",
+                             "inject_fault", "maintenance", "rewind"})
+"""Actions that send commands or change the timeline: off in a replay."""
 
 _KIND_NAMES = {EventKind.AOS: "AOS", EventKind.ECLIPSE_ENTRY: "eclipse"}
 

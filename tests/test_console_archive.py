@@ -78,3 +78,17 @@ def test_an_empty_or_foreign_archive_is_refused(tmp_path):
     junk.write_text("not an archive")
     with pytest.raises(ArchiveError, match="not a readable archive"):
         make_replay_app(junk, tick_hz=None)
+
+
+async def test_a_replay_says_so_and_its_command_keys_do_nothing(tmp_path):
+    from console.widgets.clock_bar import ClockBar
+
+    path = tmp_path / "keys.omc"
+    await _record(path, frames=5)
+    app = make_replay_app(path, tick_hz=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "REPLAY" in app.query_one(ClockBar).render_line(0).text
+        await pilot.press("d")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1, "no drain dialog in a replay"

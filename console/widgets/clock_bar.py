@@ -31,6 +31,8 @@ class ClockState:
     yellow: int = 0
     unacknowledged: int = 0
     shelved: int = 0
+    replay: bool = False
+    """Playing a recorded run back (``omc replay``): the bar says REPLAY before the run state."""
 
 
 def speed_text(speed: float) -> str:
@@ -111,6 +113,8 @@ class ClockBar(Widget):
             run,
             (f" {speed_text(state.speed)}", "bold"),
         ]
+        if state.replay:
+            parts.insert(2, (" REPLAY ", "$background on $accent bold"))
         if state.lagging:
             parts.append((" (engine behind)" if with_date else " LAG", "$text-warning"))
         return Content.assemble(*parts)
