@@ -628,9 +628,6 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
 
     def action_rewind(self) -> None:
         """Ask how far back, then go there (a new branch of the timeline once it runs on)."""
-        if self.driver.replayer is not None:
-            self.notify("a replay plays the recording; open the run live to rewind and branch", severity="warning")
-            return
         now_min = self.driver.sim.time_s / 60.0
         if now_min < self.driver.sim.step_s / 60.0:
             self.notify("nothing to rewind to yet", severity="warning")
@@ -647,8 +644,11 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             archive = self.driver.archive
             branch = f"; branch {archive.branch} of the archive" if archive is not None else ""
             self._alarms_dirty = True
-            self._note(f"operator: rewound to T+{format_clock(self.driver.sim.time_s)} (step {step}): "
-                       f"running on makes a new timeline{branch}")
+            if self.driver.replayer is not None:
+                self._note(f"operator: back to T+{format_clock(self.driver.sim.time_s)} (step {step}) of the recording")
+            else:
+                self._note(f"operator: rewound to T+{format_clock(self.driver.sim.time_s)} (step {step}): "
+                           f"running on makes a new timeline{branch}")
             self.notify(f"rewound to T+{format_clock(self.driver.sim.time_s)}; paused", title="Rewind", timeout=6)
             self.refresh_now()
 
@@ -834,7 +834,7 @@ SATELLITE_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "
 """Actions on the selected satellite or the fleet table (see ``check_action``)."""
 
 COMMAND_ACTIONS = frozenset({"drain", "reset_gpu", "gpu_power", "power_cap", "toggle_link", "force_handover",
-                             "inject_fault", "maintenance", "rewind"})
+                             "inject_fault", "maintenance"})
 """Actions that send commands or change the timeline: off in a replay."""
 
 _KIND_NAMES = {EventKind.AOS: "AOS", EventKind.ECLIPSE_ENTRY: "eclipse"}
@@ -899,7 +899,9 @@ def make_replay_app(archive: str | Path, *, tick_hz: float | None = DEFAULT_TICK
         raise ArchiveError(f"{archive}: nothing was recorded (no step was committed)")
     spec = reader.mission_spec()
     replayer = Replayer(spec, reader.journal(branch), seed=reader.seed, autopilot=reader.autopilot, step_s=reader.step_s)
-    driver = Driver(replayer.sim, end_s=last[1], replayer=replayer, recording_check=RecordingCheck(reader, branch))
+    driver = Driver(replayer.sim, end_s=last[1], replayer=replayer, recording_check=RecordingCheck(reader, branch),
+                    recorded_journal=tuple(replayer.entries))
+    driver.checkpoints = Checkpoints(replayer.sim, every_s=REWIND_CHECKPOINT_S, keep=REWIND_CHECKPOINTS_KEPT)
     app = MissionControlApp(spec, tick_hz=tick_hz, theme=theme, driver=driver)
     app.title_suffix = " · REPLAY"
     return app

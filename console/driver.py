@@ -95,6 +95,8 @@ class Driver:
     """A replay: steps follow the recorded journal (``engine.replay``), and operator commands are refused."""
     recording_check: RecordingCheck | None = None
     """In a replay: compares each recorded sample with the re-run."""
+    recorded_journal: tuple = ()
+    """In a replay: the whole recorded journal (a rewind resumes it from the step it goes back to)."""
     replay_mismatch: Mismatch | None = None
     """The first place the re-run differed from the recording (the replay pauses there)."""
     checkpoints: Checkpoints | None = None
@@ -123,10 +125,9 @@ class Driver:
     def rewind(self, time_s: float) -> int:
         """Go back to mission time `time_s` of this run (the step at or before it): the state then, rebuilt
         from the nearest checkpoint and the journal; running on from there branches the timeline (the
-        archive keeps both). Paused afterwards; returns the step rewound to. CommandError if it cannot."""
+        archive keeps both), or, in a replay, plays the recording on from there. Paused afterwards;
+        returns the step rewound to. CommandError if it cannot."""
         with self.lock:
-            if self.replayer is not None:
-                raise CommandError("a replay cannot rewind: it plays the recording (open it live to branch)")
             if self.checkpoints is None:
                 raise CommandError("this console keeps no checkpoints to rewind to")
             step = int(math.floor(time_s / self.sim.step_s + 1e-9))
@@ -136,6 +137,8 @@ class Driver:
             new.drain_events()  # already shown and recorded on the old timeline
             new.drain_directives()
             self.checkpoints.forget_after(step)
+            if self.replayer is not None:  # a replay goes back and plays the recording on from there
+                self.replayer = Replayer.resume(new, self.recorded_journal)
             if self.archive is not None:
                 self.archive.record_events(self.sim, self.sim.drain_events())
                 self.archive.start_branch(self.sim, new)

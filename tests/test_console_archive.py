@@ -92,3 +92,21 @@ async def test_a_replay_says_so_and_its_command_keys_do_nothing(tmp_path):
         await pilot.press("d")
         await pilot.pause()
         assert len(app.screen_stack) == 1, "no drain dialog in a replay"
+
+
+async def test_a_replay_goes_back_and_plays_the_recording_on_identically(tmp_path):
+    path = tmp_path / "seek.omc"
+    steps, final = await _record(path)
+    app = make_replay_app(path, tick_hz=None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        driver = app.driver
+        driver.checkpoint_min_wall_s = 0.0
+        await _play(app)
+        assert driver.sim.step_index == steps
+        back = driver.rewind(driver.sim.time_s / 3)
+        assert driver.sim.step_index == back < steps and driver.paused
+        await _play(app)
+        await pilot.pause()
+        assert driver.sim.step_index == steps and driver.replay_mismatch is None
+        assert (driver.sim.snapshot().battery_soc == final.battery_soc).all()
+        assert (driver.sim.snapshot().drained == final.drained).all(), "the recorded drain played again"
