@@ -164,7 +164,8 @@ def replay_command(options: argparse.Namespace) -> int:
                 result = verify_archive(reader, branch=options.branch)
             if result.ok:
                 Console().print(f"ok {options.archive}: {result.steps} steps re-simulated, {result.samples_checked} samples "
-                                f"and {result.events_checked} events identical to the recording", highlight=False)
+                                f"and {result.events_checked} events identical to the recording", highlight=False,
+                                soft_wrap=True)
                 return 0
             m = result.mismatch
             err.print(f"[bold red]mismatch[/] {options.archive}: the re-run differs from the recording at step {m.step_index} "
@@ -367,6 +368,7 @@ def validate_command(missions: list[str]) -> int:
             f"[green]ok[/] {spec.source}: {spec.id} ({spec.kind}), {len(spec.satellites)} satellites, "
             f"{len(spec.ground_stations)} ground stations{more}",
             highlight=False,
+            soft_wrap=True,  # a long path stays whole (and greppable)
         )
     return 1 if failed else 0
 
