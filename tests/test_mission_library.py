@@ -53,3 +53,17 @@ def test_the_first_shift_tutorial_fails_a_no_op_operator():
     assert sim.objectives.score().grade == "fail"
     assert {r.id: r.status for r in sim.objectives.results()} == {
         "walkthrough": "missed", "acknowledged": "missed", "maintenance": "missed"}
+
+
+def test_the_megaconstellation_loads_and_steps_at_scale():
+    import numpy as np
+
+    spec = load_mission("megaconstellation")
+    assert len(spec.satellites) == 10_080 and len({s.id for s in spec.satellites}) == 10_080
+    assert sorted({s.shell for s in spec.satellites}) == ["A", "B", "C", "D"] and len(spec.ground_stations) == 8
+    sim = Simulation(spec)
+    for _ in range(20):
+        sim.step()
+    snap = sim.snapshot()
+    assert np.isfinite(snap.battery_soc).all() and np.isfinite(snap.radiator_temp_c).all()
+    assert sim.workload_metrics()["utilization_now"] > 0.0, "jobs start on the fleet"
