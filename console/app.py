@@ -135,6 +135,13 @@ class DetailForecasts:
         return False
 
 
+def console_telemetry_period_s(satellites: int) -> float:
+    """How often a console session samples telemetry into its archive: once a minute of mission time up to
+    1,000 satellites, and proportionally less often above (a minute's sample of 10,000 satellites is
+    about 2.5 MB; the session runs at up to 10,000x)."""
+    return 60.0 * max(1, math.ceil(satellites / 1000))
+
+
 REWIND_CHECKPOINT_S = 1800.0
 """A live console copies the engine state every half hour of mission time (at most every two wall seconds)."""
 REWIND_CHECKPOINTS_KEPT = 24
@@ -200,10 +207,11 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             driver = Driver(Simulation(spec, seed=seed, autopilot=spec.kind != "training"), end_s=spec.duration_s)
             driver.checkpoints = Checkpoints(driver.sim, every_s=REWIND_CHECKPOINT_S, keep=REWIND_CHECKPOINTS_KEPT)
             if record_to is not None:
-                from engine.archive import ArchiveWriter
+                from engine.archive import ArchiveSettings, ArchiveWriter
                 from engine.mission import mission_document
 
-                driver.archive = ArchiveWriter(record_to, driver.sim, mission_document(spec.source))
+                settings = ArchiveSettings(telemetry_period_s=console_telemetry_period_s(len(spec.satellites)))
+                driver.archive = ArchiveWriter(record_to, driver.sim, mission_document(spec.source), settings)
         self.driver = driver
         self.record_to = record_to
         self.tick_hz = tick_hz

@@ -110,3 +110,10 @@ async def test_a_replay_goes_back_and_plays_the_recording_on_identically(tmp_pat
         assert driver.sim.step_index == steps and driver.replay_mismatch is None
         assert (driver.sim.snapshot().battery_soc == final.battery_soc).all()
         assert (driver.sim.snapshot().drained == final.drained).all(), "the recorded drain played again"
+
+
+def test_a_console_session_samples_big_fleets_less_often():
+    from console.app import console_telemetry_period_s
+
+    assert console_telemetry_period_s(60) == 60.0 and console_telemetry_period_s(1000) == 60.0
+    assert console_telemetry_period_s(10_080) == 660.0
