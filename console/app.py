@@ -421,6 +421,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
                 self._slow_panes_due = now + SLOW_PANES_PERIOD_S
                 self._flush_events()
                 ground_map.show(snapshot, self.selected_id, bundle.track)
+                _set_if_changed(self.query_one("#map-pane"), "border_subtitle", ground_map.density_legend)
                 self._refresh_mission_panel()
             self._update_clock(frame)
             self._update_fleet_subtitle()

@@ -226,3 +226,28 @@ async def test_without_a_snapshot_the_map_shows_only_land():
         assert chars - {" "} and all(is_braille(char) for char in chars - {" "})
         paris_x, paris_y = widget.cell_of(48.9, 2.3)
         assert is_braille(row_cells(widget, paris_y)[paris_x][0])
+
+
+def test_density_thresholds_follow_a_dense_fleet_and_keep_the_defaults_otherwise():
+    from console.widgets.ground_track_map import density_thresholds
+
+    assert density_thresholds(np.array([1, 1, 2, 3, 7])) == (2, 5), "a sparse fleet keeps 1 / 2-4 / 5+"
+    rng = np.random.default_rng(3)
+    dense = rng.integers(5, 40, size=3000)
+    few, many = density_thresholds(dense)
+    assert 5 <= few < many
+    shares = [np.mean(dense < few), np.mean((dense >= few) & (dense < many)), np.mean(dense >= many)]
+    assert all(0.25 <= share <= 0.42 for share in shares), shares
+
+
+async def test_a_megaconstellation_map_shows_density_and_says_so():
+    sim = Simulation(load_mission("megaconstellation"))
+    sim.step()
+    app = MapApp(sim.snapshot())
+    async with app.run_test(size=(100, 16)) as pilot:  # a pane small enough that most cells hold 5 or more
+        await pilot.pause()
+        ground_map = app.query_one(GroundTrackMap)
+        chars, _ = ground_map.build_grid(100, 16)
+        glyphs = {chr(c) for c in chars.reshape(-1)}
+        assert {"·", "•", "●"} <= glyphs, "all three densities appear"
+        assert ground_map.density_legend.startswith("satellites per cell: · under")

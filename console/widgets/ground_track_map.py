@@ -4,8 +4,10 @@ Equirectangular projection of the whole globe (no cropping): longitude -180..180
 90..-90 top to bottom, so cell (x, y) of a W x H pane covers longitudes -180 + 360·[x, x+1)/W and
 latitudes 90 - 180·[y, y+1)/H. Land is drawn with braille dots (2 x 4 per cell, from the half-degree
 Natural Earth mask in ``world_land``); the night side (Sun below the horizon at the cell centre) is a
-background; satellites are aggregated per cell (``·`` one, ``•`` two to four, ``●`` five or more) and
-coloured by the worst alarm in the cell; laser links carrying traffic are braille lines between their
+background; satellites are aggregated per cell (``·`` one, ``•`` two to four, ``●`` five or more; on a
+fleet so dense that most occupied cells hold five or more, the thresholds become the thirds of the
+occupied cells' counts, so the map still shows where the fleet is densest, and ``density_thresholds``
+says what the glyphs mean) and coloured by the worst alarm in the cell; laser links carrying traffic are braille lines between their
 satellites (only the selected satellite's above ``MAX_DRAWN_LINKS``); stations are ``▲`` (brighter while
 an antenna tracks a satellite);
 the selected satellite is ``◆`` with its ground track in braille dots, dimmer for the past than for the
@@ -87,6 +89,17 @@ class _SizeCache:
     sin_lat: np.ndarray  # (H, 1) at cell centres
     cos_lat: np.ndarray  # (H, 1)
     lon_rad: np.ndarray  # (1, W) at cell centres
+
+
+def density_thresholds(counts: np.ndarray) -> tuple[int, int]:
+    """Satellites per cell from which a cell shows ``•`` and ``●``, given the counts of the occupied
+    cells: 2 and 5, unless most occupied cells hold 5 or more; then the upper bounds of the lower and
+    middle thirds of the counts (so each glyph covers about a third of the occupied cells)."""
+    if not len(counts) or np.median(counts) < MANY_SATELLITES:
+        return FEW_SATELLITES, MANY_SATELLITES
+    few, many = (int(value) for value in np.quantile(counts, [1 / 3, 2 / 3], method="higher"))
+    few = max(few, MANY_SATELLITES)
+    return few, max(many, few + 1)
 
 
 def _bin_edges(source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
@@ -212,6 +225,8 @@ class GroundTrackMap(Widget):
         self._track_cache: tuple[GroundTrackPath, tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self._style_table: list[Style] | None = None
         self._style_sources: tuple[object, ...] = ()
+        self.density_thresholds: tuple[int, int] = (FEW_SATELLITES, MANY_SATELLITES)
+        """Satellites per cell from which a cell shows ``•`` and ``●`` (as of the last build)."""
 
     # ------------------------------------------------------------------------------------------ inputs
 
@@ -219,7 +234,20 @@ class GroundTrackMap(Widget):
         """Draw this snapshot, highlighting `selected_id` and its `track` (either may be None)."""
         self._snapshot, self._selected_id, self._track = snapshot, selected_id, track
         self._strips = None
+        width, height = self.size
+        if snapshot.satellite_count and width > 0 and height > 0:  # known at once, for the legend
+            x, y = self._cells(snapshot.lat_deg, snapshot.lon_deg, width, height)
+            counts = np.bincount(y * width + x)
+            self.density_thresholds = density_thresholds(counts[counts > 0])
         self.refresh()
+
+    @property
+    def density_legend(self) -> str:
+        """What the satellite glyphs mean when the thresholds follow the fleet's density ('' otherwise)."""
+        few, many = self.density_thresholds
+        if (few, many) == (FEW_SATELLITES, MANY_SATELLITES):
+            return ""
+        return f"satellites per cell: · under {few} · • {few}–{many - 1} · ● {many}+"
 
     @property
     def selected_id(self) -> str | None:
@@ -321,8 +349,10 @@ class GroundTrackMap(Widget):
             worst[cell[levels >= 2]] = 2  # red written last wins
             occupied = np.flatnonzero(counts)
             n = counts[occupied]
+            few, many = density_thresholds(n)
+            self.density_thresholds = (few, many)
             flat_chars[occupied] = np.where(
-                n >= MANY_SATELLITES, ord(GLYPH_SATELLITE_MANY), np.where(n >= FEW_SATELLITES, ord(GLYPH_SATELLITE_FEW), ord(GLYPH_SATELLITE_ONE))
+                n >= many, ord(GLYPH_SATELLITE_MANY), np.where(n >= few, ord(GLYPH_SATELLITE_FEW), ord(GLYPH_SATELLITE_ONE))
             )
             flat_kind[occupied] = KIND_SATELLITE + worst[occupied]
 
