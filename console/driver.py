@@ -112,6 +112,8 @@ class Driver:
                 self.replay_mismatch = self.recording_check.check(self.sim)
                 if self.replay_mismatch is not None:
                     self.paused = True
+            if self.end_s is not None and self.sim.time_s >= self.end_s - 1e-9:
+                self.replayer.act_due()  # what the operator did after the recording's last step
         else:
             self.sim.step()
         if self.archive is not None:

@@ -526,6 +526,8 @@ class Simulation:
             number = self.walkthrough.steps.index(step) + 1
             self._record(Event(self.time_s, EventKind.MISSION_NOTE, Severity.INFO, None,
                                f"walkthrough step {number}/{total} done: {step.id}"))
+        if self.objectives is not None and self.objectives.pending:  # e.g. sim.steps_done, while paused
+            self._record_objectives(self.objectives.update(self.time_s, self._condition_source()))
         following = self.walkthrough.current
         if following is None:
             self.directives.append(Directive(self.time_s, "step", "", text="walkthrough complete"))

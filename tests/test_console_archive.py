@@ -26,6 +26,7 @@ async def _record(path, frames: int = 20):
         for _ in range(frames):
             app.advance(1.0)
             await pilot.pause()
+        driver.apply(SetGpuPowerCap(driver.sim.satellite_ids[1], 350.0))  # after the last step
         return driver.sim.step_index, driver.sim.snapshot()
 
 
@@ -43,7 +44,7 @@ async def test_a_recorded_console_run_replays_identically(tmp_path):
     path = tmp_path / "session.omc"
     steps, final = await _record(path)
     with ArchiveReader(path) as archive:
-        assert archive.last_step()[0] == steps and len(archive.journal()) == 2
+        assert archive.last_step()[0] == steps and len(archive.journal()) == 3
     app = make_replay_app(path, tick_hz=None)
     async with app.run_test(size=(160, 48)) as pilot:
         driver = await _play(app)
@@ -52,6 +53,8 @@ async def test_a_recorded_console_run_replays_identically(tmp_path):
         assert driver.replay_mismatch is None and driver.recording_check.samples_checked > 100
         assert (driver.sim.snapshot().drained == final.drained).all()
         assert (driver.sim.snapshot().battery_soc == final.battery_soc).all()
+        with ArchiveReader(path) as archive:
+            assert driver.sim.journal == archive.journal(), "what the operator did after the last step plays too"
         with pytest.raises(CommandError, match="replay of a recorded run"):
             driver.apply(DrainSatellite(driver.sim.satellite_ids[5]))
         assert "REPLAY" in app.title
