@@ -421,7 +421,6 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
                 self._slow_panes_due = now + SLOW_PANES_PERIOD_S
                 self._flush_events()
                 ground_map.show(snapshot, self.selected_id, bundle.track)
-                _set_if_changed(self.query_one("#map-pane"), "border_subtitle", ground_map.density_legend)
                 self._refresh_mission_panel()
             self._update_clock(frame)
             self._update_fleet_subtitle()
@@ -743,6 +742,10 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             box.display = False
             self.query_one(FleetTable).focus()
             event.stop()
+
+    @on(GroundTrackMap.DensityChanged)
+    def _map_legend(self, message: GroundTrackMap.DensityChanged) -> None:
+        _set_if_changed(self.query_one("#map-pane"), "border_subtitle", message.legend)
 
     @on(FleetTable.Selected)
     def _selected(self, message: FleetTable.Selected) -> None:

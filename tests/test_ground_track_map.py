@@ -251,3 +251,13 @@ async def test_a_megaconstellation_map_shows_density_and_says_so():
         glyphs = {chr(c) for c in chars.reshape(-1)}
         assert {"·", "•", "●"} <= glyphs, "all three densities appear"
         assert ground_map.density_legend.startswith("satellites per cell: · under")
+
+
+async def test_the_console_map_pane_gives_the_density_legend_of_a_megaconstellation():
+    from console.app import make_app
+
+    app = make_app("megaconstellation", tick_hz=None)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert app.query_one("#map-pane").border_subtitle.startswith("satellites per cell: · under")

@@ -31,6 +31,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.events import Resize
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -234,12 +235,27 @@ class GroundTrackMap(Widget):
         """Draw this snapshot, highlighting `selected_id` and its `track` (either may be None)."""
         self._snapshot, self._selected_id, self._track = snapshot, selected_id, track
         self._strips = None
-        width, height = self.size
-        if snapshot.satellite_count and width > 0 and height > 0:  # known at once, for the legend
-            x, y = self._cells(snapshot.lat_deg, snapshot.lon_deg, width, height)
-            counts = np.bincount(y * width + x)
-            self.density_thresholds = density_thresholds(counts[counts > 0])
+        self._update_density()
         self.refresh()
+
+    class DensityChanged(Message):
+        """The satellite glyphs' meaning changed (a denser or sparser fleet, or a resize)."""
+
+        def __init__(self, legend: str) -> None:
+            super().__init__()
+            self.legend = legend
+
+    def _update_density(self) -> None:
+        """The thresholds for the current snapshot and size, known before the next paint (for the legend)."""
+        snapshot, (width, height) = self._snapshot, self.size
+        if snapshot is None or not snapshot.satellite_count or width <= 0 or height <= 0:
+            return
+        x, y = self._cells(snapshot.lat_deg, snapshot.lon_deg, width, height)
+        counts = np.bincount(y * width + x)
+        thresholds = density_thresholds(counts[counts > 0])
+        if thresholds != self.density_thresholds:
+            self.density_thresholds = thresholds
+            self.post_message(self.DensityChanged(self.density_legend))
 
     @property
     def density_legend(self) -> str:
@@ -277,6 +293,7 @@ class GroundTrackMap(Widget):
     def _on_resize(self, event: Resize) -> None:
         self._size_cache = None
         self._strips = None
+        self._update_density()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -349,8 +366,7 @@ class GroundTrackMap(Widget):
             worst[cell[levels >= 2]] = 2  # red written last wins
             occupied = np.flatnonzero(counts)
             n = counts[occupied]
-            few, many = density_thresholds(n)
-            self.density_thresholds = (few, many)
+            few, many = density_thresholds(n)  # for this grid's size (the same as the legend's when mounted)
             flat_chars[occupied] = np.where(
                 n >= many, ord(GLYPH_SATELLITE_MANY), np.where(n >= few, ord(GLYPH_SATELLITE_FEW), ord(GLYPH_SATELLITE_ONE))
             )
