@@ -65,6 +65,7 @@ from engine.fault_catalogue import FaultKind
 from engine.fault_control import FaultControl
 from engine.fault_schedule import RandomFaults
 from engine.objectives import ObjectiveTracker
+from engine.orbit_track import DEFAULT_KNOT_S, OrbitTrack
 from engine.timeline import MissionTimeline
 from engine.timeline_actions import Directive, command_name
 from engine.journal import JournalEntry
@@ -200,6 +201,10 @@ class Simulation:
         self._index = {sat_id: i for i, sat_id in enumerate(self.satellite_ids)}
         self._satrecs = [Satrec.twoline2rv(s.tle[0], s.tle[1], WGS72) for s in spec.satellites]
         self._orbits = SatrecArray(self._satrecs)
+        self._track = OrbitTrack(self._satrecs, self._orbits, self.clock,
+                                 DEFAULT_KNOT_S if self.step_s < DEFAULT_KNOT_S else 0.0)
+        """Fleet positions: SGP4 every minute of mission time and cubic Hermite between (``engine.orbit_track``);
+        direct SGP4 at every step for steps of a minute or longer."""
         self.hw = FleetHardware(spec.satellites)
         self.network = GroundNetwork(spec.ground_stations)
         self.contacts = ContactTracker(self.network, len(self.satellite_ids))
@@ -998,10 +1003,8 @@ class Simulation:
 
     def _geometry(self, time_s: float) -> None:
         """Positions, Sun, sunlight and station elevations at `time_s`."""
-        jd, fr = self.clock.jd_utc(time_s)
-        error, position, _ = self._orbits.sgp4(np.atleast_1d(jd), np.atleast_1d(fr))
-        position = position[:, 0, :]
-        failed = error[:, 0] != 0
+        error, position = self._track.position_km(time_s)
+        failed = error != 0
         if failed.any():
             newly = failed & ~self.orbit_error
             self.orbit_error |= failed
@@ -1009,7 +1012,7 @@ class Simulation:
             for index in np.nonzero(newly)[0]:
                 self._record(
                     Event(time_s, EventKind.ORBIT_ERROR, Severity.CRITICAL, self.satellite_ids[index],
-                          f"{self.satellite_ids[index]}: SGP4 error code {int(error[index, 0])}; position frozen")
+                          f"{self.satellite_ids[index]}: SGP4 error code {int(error[index])}; position frozen")
                 )
         self._last_good_teme = position
         self._teme_km = position
