@@ -68,7 +68,10 @@ def load_mission(path_or_id: str | Path) -> MissionSpec:
         model = MissionFile.model_validate(document)
     except ValidationError as error:
         raise MissionError(_issues_from_validation(error, located, path)) from None
-    return _build_spec(model, located, path)
+    spec = _build_spec(model, located, path)
+    if model.sweep is not None:
+        _check_sweep(_inline_tle_files(document, located, path), model, spec, located, path)
+    return spec
 
 
 def mission_document(path_or_id: str | Path) -> dict[str, Any]:
@@ -78,6 +81,11 @@ def mission_document(path_or_id: str | Path) -> dict[str, Any]:
     path = resolve_mission_path(path_or_id)
     load_mission(path)
     document, located = _load_document(path, ())
+    return _inline_tle_files(document, located, path)
+
+
+def _inline_tle_files(document: dict[str, Any], located: Located, path: Path) -> dict[str, Any]:
+    """`document` with every ``tle_file`` satellite entry replaced by inline ``tle`` entries."""
     satellites = []
     for index, entry in enumerate(document.get("satellite", [])):
         if not isinstance(entry, dict) or "tle_file" not in entry:
@@ -90,7 +98,7 @@ def mission_document(path_or_id: str | Path) -> dict[str, Any]:
             inline = {key: value for key, value in entry.items() if key not in ("tle_file", "name")}
             satellites.append({**inline, "name": f"{prefix}{name}", "tle": [line1, line2]})
     if satellites:
-        document["satellite"] = satellites
+        document = {**document, "satellite": satellites}
     return document
 
 
@@ -102,7 +110,19 @@ def load_mission_document(document: dict[str, Any], source: str | Path = "<archi
         model = MissionFile.model_validate(document)
     except ValidationError as error:
         raise MissionError(_issues_from_validation(error, {}, path)) from None
-    return _build_spec(model, {}, path)
+    spec = _build_spec(model, {}, path)
+    if model.sweep is not None:
+        _check_sweep(document, model, spec, {}, path)
+    return spec
+
+
+def _check_sweep(document: dict[str, Any], model: MissionFile, spec: MissionSpec, located: Located, path: Path) -> None:
+    """The [sweep] block against the mission: override paths and values, metrics, failures (engine.sweep)."""
+    from engine.sweep import sweep_issues
+
+    issues = sweep_issues(document, model.sweep, spec, located, path)
+    if issues:
+        raise MissionError(issues)
 
 
 # ----------------------------------------------------------------------------------------------- reading

@@ -28,6 +28,7 @@ from engine.fault_catalogue import FaultKind, Part
 from engine.events import EventKind
 from engine.faults import FaultRequest
 from engine.gpu_health import GpuHealthParams, RadiationParams
+from engine.mission.sweep_model import Sweep
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds, written in the file as ``90s``, ``15m``, ``6h``, ``2d`` or ``01:30:00``."""
@@ -929,6 +930,8 @@ class MissionFile(_Strict):
     scoring: Scoring = Scoring()
     hint: list[Hint] = []
     step: list[WalkthroughStep] = []
+    sweep: Optional[Sweep] = None
+    """Monte-Carlo campaign settings for ``omc sweep`` (ignored by a single run); see engine.sweep."""
 
     @model_validator(mode="after")
     def _events_are_consistent(self) -> "MissionFile":
