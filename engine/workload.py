@@ -224,6 +224,10 @@ class Workload:
         self._suspended: dict[int, None] = {}
         self._claims: dict[int, np.ndarray] = {}
         self._active_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._active_built: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        """The last (index, flat, sizes) built; patched by the jobs left since instead of rebuilt."""
+        self._active_left: list[int] = []
+        """Jobs taken off their GPUs since ``_active_built`` (a job may also have started again)."""
         self._occupancy_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._op_drained = np.zeros(self.n_sats, dtype=bool)
         self._input_drained = np.zeros(self.n_sats, dtype=bool)
@@ -644,6 +648,7 @@ class Workload:
         job.last_satellites = np.unique(gpus // self.gpus_per_sat)
         self._active.pop(job.index)
         self._active_cache = None
+        self._active_left.append(job.index)
         self._occupancy_cache = None
         self._dirty = True
         return gpus
@@ -932,15 +937,35 @@ class Workload:
         return self._active_arrays()
 
     def _active_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Active job indices (in start order), their GPUs concatenated, and each job's segment start."""
+        """Active job indices (in start order), their GPUs concatenated, and each job's segment start.
+
+        Built from the last build by dropping the segments of the jobs that left since and appending the
+        jobs that started since (which ``_active``, in start order, holds at its end), so a step where a
+        few of thousands of jobs start or end does not concatenate every job's GPUs again."""
         if self._active_cache is None:
             index = np.fromiter(self._active, dtype=np.int64, count=len(self._active))
-            if index.size:
-                flat = np.concatenate(list(self._active.values()))
-                sizes = self._c.n[index].astype(np.int64)
-                starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            built = self._active_built
+            if built is None:
+                kept_index, kept_flat, kept_sizes = (np.zeros(0, dtype=np.int64),) * 3
             else:
-                flat = starts = np.zeros(0, dtype=np.int64)
+                old_index, old_flat, old_sizes = built
+                if self._active_left:
+                    keep = ~np.isin(old_index, np.asarray(self._active_left, dtype=np.int64))
+                    kept_index, kept_sizes = old_index[keep], old_sizes[keep]
+                    kept_flat = old_flat[np.repeat(keep, old_sizes)]
+                else:
+                    kept_index, kept_flat, kept_sizes = built
+            started = index[len(kept_index):]
+            if started.size:
+                gpus = [self._active[int(j)] for j in started]
+                flat = np.concatenate([kept_flat, *gpus])
+                sizes = np.concatenate([kept_sizes, np.fromiter((len(g) for g in gpus), dtype=np.int64, count=len(gpus))])
+            else:
+                flat, sizes = kept_flat, kept_sizes
+            self._active_built = (index, flat, sizes)
+            self._active_left = []
+            starts = np.zeros(len(sizes), dtype=np.int64)
+            np.cumsum(sizes[:-1], out=starts[1:])
             self._active_cache = (index, flat, starts)
         return self._active_cache
 

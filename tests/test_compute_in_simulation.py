@@ -360,3 +360,31 @@ def test_a_gpu_switched_off_draws_no_power_and_boots_when_switched_on(write_miss
     assert sim.health.state[0, 2] == GpuHealthState.RESETTING
     sim.run_until(sim.time_s + sim.health.params.boot_s + 20)
     assert sim.snapshot().gpu_health[0, 2] == GpuHealthState.OK
+
+
+def test_the_running_jobs_arrays_patched_step_by_step_equal_a_rebuild_from_the_jobs(write_mission):
+    """The scheduler and the progress pass read the running jobs and their GPUs as arrays that are patched
+    as jobs start and leave (engine.workload._active_arrays); at every step they must be exactly what
+    the jobs on GPUs say, in start order, with jobs requeued by faults and started again among them."""
+    sim = simulation(write_mission, JOBS + FAULTY, seed=5)
+    workload = sim.workload
+    left = started = 0
+    previous: set[int] = set()
+    gone: set[int] = set()
+    back = 0
+    while sim.time_s < 3 * 3600:
+        sim.step()
+        index, flat, starts = workload.running_gpus()
+        order = list(workload._active)
+        assert index.tolist() == order
+        expected = np.concatenate([workload._active[j] for j in order]) if order else np.zeros(0, dtype=np.int64)
+        assert np.array_equal(flat, expected)
+        sizes = [len(workload._active[j]) for j in order]
+        assert starts.tolist() == list(np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(int)) if order else starts.size == 0
+        left += len(previous - set(order))
+        started += len(set(order) - previous)
+        back += len((set(order) - previous) & gone)
+        gone |= previous - set(order)
+        previous = set(order)
+    assert left > 30 and started > 30  # jobs came and went all along
+    assert back > 0  # and some started again after leaving (requeued after a fault)
