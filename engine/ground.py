@@ -13,6 +13,7 @@ import numpy as np
 from sgp4.api import SatrecArray
 
 from engine.frames import ecef_from_geodetic, local_up
+from engine.gpus import nonzero_2d
 from engine.mission.models import GroundStation
 
 
@@ -93,8 +94,8 @@ class ContactTracker:
 
         rising = visible & ~self.visible
         setting = ~visible & self.visible
-        rise_sat, rise_station = np.nonzero(rising)
-        set_sat, set_station = np.nonzero(setting)
+        rise_sat, rise_station = nonzero_2d(rising)
+        set_sat, set_station = nonzero_2d(setting)
         aos = self._crossing_times(time_s, sin_elevation, rise_sat, rise_station)
         los = self._crossing_times(time_s, sin_elevation, set_sat, set_station)
 
@@ -150,7 +151,7 @@ class ContactTracker:
         data volume over the ground link in Gbit."""
         parts = list(self._closed)
         if include_open:
-            sats, stations = np.nonzero(self.visible)
+            sats, stations = nonzero_2d(self.visible)
             if len(sats):
                 parts.append(
                     np.column_stack(

@@ -78,7 +78,7 @@ from engine.frames import geodetic_from_ecef, rotation_teme_to_ecef
 from engine.history import SatelliteHistory, TelemetryHistory
 from engine.ground import ContactTracker, GroundNetwork, Pass, predict_passes
 from engine.gpu_health import GpuHealthState, GpuHealthStep, GpuTransition
-from engine.gpus import GpuDemand, GpuState, per_satellite_sum
+from engine.gpus import GpuDemand, GpuState, nonzero_2d, per_satellite_sum
 from engine.jobs import JobState, JobTransition, JobView
 from engine.mission.models import TelemetryMode
 from engine.mission.spec import MissionSpec
@@ -1134,11 +1134,11 @@ class Simulation:
                 self._record(Event(float(end), EventKind.SOLAR_PARTICLE_EVENT_END, Severity.INFO, None,
                                    "solar particle event over"))
         if health.due.any():
-            for sat, gpu in zip(*np.nonzero(health.due)):
+            for sat, gpu in zip(*nonzero_2d(health.due)):
                 self._record(Event(t1, EventKind.GPU_ECC_UNCORRECTABLE, Severity.WARNING, ids[sat],
                                    f"{ids[sat]} GPU {gpu}: uncorrectable ECC error, process killed, row retired", gpu=int(gpu)))
         if health.sdc_detected.any():
-            for sat, gpu in zip(*np.nonzero(health.sdc_detected)):
+            for sat, gpu in zip(*nonzero_2d(health.sdc_detected)):
                 self._record(Event(t1, EventKind.GPU_SDC_DETECTED, Severity.WARNING, ids[sat],
                                    f"{ids[sat]} GPU {gpu}: silent data corruption caught by a check, process killed", gpu=int(gpu)))
         if health.sdc_silent.any():
@@ -1544,15 +1544,16 @@ class Simulation:
             emit(Event(t1, EventKind.GPU_THROTTLE_CLEARED, Severity.INFO, ids[index], f"{ids[index]} GPU throttling cleared"))
         self._throttled_any = throttled_any
 
-        junction_c = self.thermal.junction_k - KELVIN
-        for sat, gpu in zip(*np.nonzero(shut_down)):
-            emit(Event(t1, EventKind.GPU_OVERTEMP_SHUTDOWN, Severity.CRITICAL, ids[sat],
-                       f"{ids[sat]} GPU {gpu} shut down at {junction_c[sat, gpu]:.1f} °C", gpu=int(gpu),
-                       value=float(junction_c[sat, gpu])))
-        for sat, gpu in zip(*np.nonzero(restarted)):
-            emit(Event(t1, EventKind.GPU_RESTARTED, Severity.INFO, ids[sat],
-                       f"{ids[sat]} GPU {gpu} back on at {junction_c[sat, gpu]:.1f} °C", gpu=int(gpu),
-                       value=float(junction_c[sat, gpu])))
+        if shut_down.any() or restarted.any():  # (a 2-D nonzero of the whole fleet's GPUs costs 0.2 ms at 10k)
+            junction_c = self.thermal.junction_k - KELVIN
+            for sat, gpu in zip(*nonzero_2d(shut_down)):
+                emit(Event(t1, EventKind.GPU_OVERTEMP_SHUTDOWN, Severity.CRITICAL, ids[sat],
+                           f"{ids[sat]} GPU {gpu} shut down at {junction_c[sat, gpu]:.1f} °C", gpu=int(gpu),
+                           value=float(junction_c[sat, gpu])))
+            for sat, gpu in zip(*nonzero_2d(restarted)):
+                emit(Event(t1, EventKind.GPU_RESTARTED, Severity.INFO, ids[sat],
+                           f"{ids[sat]} GPU {gpu} back on at {junction_c[sat, gpu]:.1f} °C", gpu=int(gpu),
+                           value=float(junction_c[sat, gpu])))
 
         for index in np.nonzero(self.heater_on & ~heater_was_on)[0]:
             emit(Event(t1, EventKind.HEATER_ON, Severity.INFO, ids[index], f"{ids[index]} loop heater on"))

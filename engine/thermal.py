@@ -31,6 +31,7 @@ from engine.constants import (
     STEFAN_BOLTZMANN_W_M2_K4,
 )
 from engine.fleet import FleetHardware
+from engine.gpus import per_satellite_sum
 
 
 def vertical_plate_view_factor(radius_km: np.ndarray) -> np.ndarray:
@@ -56,6 +57,8 @@ class ThermalState:
         self.radiator_flow_fraction = np.ones(hw.count)
         """Share of the loop's flow through the radiator in the last step (the rest bypasses it)."""
         self.gpu_count = hw.gpu_count.astype(float)
+        self._every_slot_filled = bool(hw.gpu_present.all())
+        """Every satellite has the fleet's largest GPU count (no empty slots to mask in the step)."""
         self.radiator_emitting_m2 = 2.0 * hw.radiator_m2
         self.radiator_area_fraction = np.ones(hw.count)
         """Radiator area still radiating (damage lowers it)."""
@@ -101,7 +104,12 @@ class ThermalState:
         present = hw.gpu_present
         # Junction j: T_j' = a_j + b * T_loop'
         denominator = c_j_dt + g_jc
-        a = np.where(present, (c_j_dt * self.junction_k + gpu_heat_w) / denominator, 0.0)
+        a = c_j_dt * self.junction_k
+        a += gpu_heat_w
+        a /= denominator
+        every_slot_filled = self._every_slot_filled
+        if not every_slot_filled:
+            a = np.where(present, a, 0.0)
         b = (g_jc / denominator)[:, 0]
         g = hw.gpu_to_loop_conductance_w_per_k
         g_full = hw.loop_to_radiator_conductance_w_per_k * self.pump_flow_fraction
@@ -114,7 +122,7 @@ class ThermalState:
 
         loop_diagonal = c_l_dt + self.gpu_count * g * (1.0 - b)  # a11 without the radiator conductance
         radiator_diagonal = c_r_dt + slope  # a22 without it
-        b1 = c_l_dt * self.loop_k + g * a.sum(axis=1) + loop_heat_w
+        b1 = c_l_dt * self.loop_k + g * per_satellite_sum(a) + loop_heat_w
         b2 = c_r_dt * self.radiator_k + radiator_environment_w - radiated_now + slope * self.radiator_k
         g_lr = self._valve_conductance(g_full, loop_diagonal, radiator_diagonal, b1, b2)
         a11 = loop_diagonal + g_lr
@@ -124,7 +132,8 @@ class ThermalState:
         radiator_new = (a11 * b2 + g_lr * b1) / determinant
 
         radiated = radiated_now + slope * (radiator_new - self.radiator_k)
-        self.junction_k = np.where(present, a + b[:, None] * loop_new[:, None], loop_new[:, None])
+        junction = a + b[:, None] * loop_new[:, None]
+        self.junction_k = junction if every_slot_filled else np.where(present, junction, loop_new[:, None])
         self.loop_k = loop_new
         self.radiator_k = radiator_new
         return radiated
