@@ -104,6 +104,8 @@ class GpuState:
             u = np.where(paused, policy.paused_utilization, requested)[:, None]
         else:  # per GPU (N, G), e.g. from the job scheduler; pausing caps it
             u = np.where(paused[:, None], np.minimum(requested, policy.paused_utilization), requested)
+        if u.shape[1] != self._tdp_w.shape[1]:  # one level per satellite: spelled out per GPU once, since
+            u = np.repeat(u, self._tdp_w.shape[1], axis=1)  # an (N, 1) operand makes every (N, G) operation 3x slower
         c_dt, c_dt_plus_g = self._per_dt(dt_s)
         gain = u * self._tdp_slope  # W per K of junction temperature inside the throttling band
         # junction temperature if the GPU throttles this step (backward Euler with the cap linear in T_j)
@@ -118,7 +120,8 @@ class GpuState:
         policy_cap = np.where(shed_level >= ShedLevel.CAPPED, policy.capped_power_fraction, 1.0)
         if operator_cap is not None:
             policy_cap = np.fmin(policy_cap, operator_cap)
-        cap_fraction = np.minimum(thermal_cap, policy_cap[:, None])
+        # (thermal_cap itself when nothing caps the policy: the (N, G) minimum is the costliest line here)
+        cap_fraction = np.minimum(thermal_cap, policy_cap[:, None]) if (policy_cap < 1.0).any() else thermal_cap
         powered = self.hw.gpu_present & ~self.shutdown
         if available is not None:
             powered &= available

@@ -377,7 +377,9 @@ class Simulation:
             self._array_output_fraction = np.where(self._illumination >= SUNLIT_THRESHOLD, output, self._array_output_fraction)
         flows = balance_power(hw, self.battery, solar_available, per_satellite_sum(demand.power_w), heater_request, dt,
                               self._comms_w)
-        gpu_power = demand.power_w * flows.gpu_supply_fraction[:, None]
+        fully_supplied = bool((flows.gpu_supply_fraction == 1.0).all())  # the usual case: skip the (N, G) products
+        gpu_power = demand.power_w if fully_supplied else demand.power_w * flows.gpu_supply_fraction[:, None]
+        supplied_speed = demand.speed if fully_supplied else demand.speed * flows.gpu_supply_fraction[:, None]
 
         loop_heat = flows.bus_w + flows.heater_w + flows.losses_w
         environment = self.thermal.radiator_environment_w(self._flux, self._illumination, self._subsolar_cos, self._view_factor)
@@ -389,7 +391,7 @@ class Simulation:
         job_transitions: tuple[JobTransition, ...] = ()
         if self.workload is not None:
             paused = work_level >= ShedLevel.PAUSED
-            job_speed = demand.speed * flows.gpu_supply_fraction[:, None]
+            job_speed = supplied_speed
             if self._gang_links:
                 job_speed = job_speed * self.comms.gang_speed_factor(self.workload.running_gpus(), job_speed.shape,
                                                                      self._groups)
@@ -407,7 +409,7 @@ class Simulation:
             power_w=gpu_power,
             powered=demand.powered,
             utilization=demand.utilization,
-            speed=demand.speed * flows.gpu_supply_fraction[:, None],
+            speed=supplied_speed,
             thermal_cap=demand.thermal_cap,
         )
         self._flows = flows
