@@ -1,5 +1,5 @@
-"""The ``omc`` command line: open a mission, run it headless (optionally recording an archive), validate mission
-files, list missions, export an archive."""
+"""The ``omc`` command line: open a mission, run it headless (optionally recording an archive), run a campaign of
+many runs (``sweep``, in console.sweep_cli), validate mission files, list missions, export an archive."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from engine.durations import format_clock, format_duration, parse_duration
 from engine.mission import MissionError, bundled_missions_dir, load_mission
 from engine.mission.models import MissionSection
 
-SUBCOMMANDS = ("run", "validate", "missions", "show", "replay", "export")
+SUBCOMMANDS = ("run", "validate", "missions", "show", "replay", "export", "sweep")
 DEFAULT_MISSION = "sandbox"
 
 
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="record the run into a new archive file (telemetry, events, commands; never overwritten)")
     run.add_argument("--telemetry-period", type=_duration, metavar="D",
                      help="with --archive: sample the telemetry every D of mission time (default: 1m)")
+    run.add_argument("--sweep-run", type=int, metavar="K",
+                     help="run K of the mission's campaign (omc sweep) exactly: its overrides and seed (--seed: the campaign seed)")
 
     validate = commands.add_parser("validate", help="check mission files; exit 1 on any error")
     validate.add_argument("missions", nargs="+", help="mission file paths or bundled mission ids")
@@ -78,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--verify", action="store_true",
                         help="re-simulate headless and compare with the recording; exit 1 at the first difference")
     replay.add_argument("--branch", type=int, default=1, help="which branch of the archive (default: 1, the run)")
+
+    from console.sweep_cli import add_sweep_parser
+
+    add_sweep_parser(commands)
     return parser
 
 
@@ -91,7 +97,13 @@ def main(argv: list[str] | None = None) -> int:
         opener.add_argument("--record", type=Path, metavar="ARCHIVE",
                             help="record the session into this archive (default: a new file in the per-user data directory)")
         opener.add_argument("--no-record", action="store_true", help="do not record the session")
+        opener.add_argument("--sweep-run", type=int, metavar="K",
+                            help="open run K of the mission's campaign (omc sweep; --seed is then the campaign seed)")
         opened = opener.parse_args(arguments)
+        if opened.sweep_run is not None:
+            from console.sweep_cli import open_sweep_run
+
+            return open_sweep_run(opened)
         return open_mission(opened.mission, seed=opened.seed, record=None if opened.no_record else (opened.record or True))
     options = build_parser().parse_args(arguments)
     if options.command == "run":
@@ -104,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         return export_command(options)
     if options.command == "replay":
         return replay_command(options)
+    if options.command == "sweep":
+        from console.sweep_cli import sweep_command
+
+        return sweep_command(options)
     return missions_command()
 
 
@@ -128,12 +144,12 @@ def default_archive_path(mission_id: str) -> Path:
     return path
 
 
-def open_mission(mission: str, seed: int | None = None, record: Path | bool | None = True) -> int:
+def open_mission(mission: str, seed: int | None = None, record: Path | bool | None = True, spec=None) -> int:
     """Open a mission in the live console, recording the session (``record``: a path, True for a new file
-    in the per-user data directory, None not to record)."""
+    in the per-user data directory, None not to record); `spec`, if given, is the mission already loaded."""
     err = Console(stderr=True)
     try:
-        spec = load_mission(mission)
+        spec = load_mission(mission) if spec is None else spec
     except MissionError as error:
         _print_mission_error(err, error)
         return 1
@@ -201,8 +217,23 @@ def run_command(options: argparse.Namespace) -> int:
     from engine.report import build_report
 
     err = Console(stderr=True)
+    sweep_run = None  # run K of a campaign: a mission file kept in a temporary directory while it runs
     try:
-        spec = load_mission(options.mission)
+        if options.sweep_run is not None:
+            from console.sweep_cli import sweep_run_mission
+            from engine.sweep import SweepError
+
+            if options.step is not None or options.until is not None:
+                err.print("[bold red]error[/] --sweep-run runs run K as the campaign ran it: no --step or --until")
+                return 2
+            try:
+                sweep_run = sweep_run_mission(options.mission, options.sweep_run, options.seed, err)
+            except SweepError as error:
+                err.print(f"[bold red]error[/] {error}", highlight=False, soft_wrap=True)
+                return 1
+            spec, options.seed = sweep_run.spec, sweep_run.seed
+        else:
+            spec = load_mission(options.mission)
     except MissionError as error:
         _print_mission_error(err, error)
         return 1
