@@ -14,6 +14,10 @@ submitted in the first minutes fills about half the GPUs at once, and steady gen
 8-32 GPUs for hours, 1-2 GPU inference jobs for an hour, 30 s checkpoints) keep the queue busy, with
 preemption between the tiers. The timed steps start once the backlog has started.
 
+The engine evaluates SGP4 for the whole fleet once a minute of mission time and interpolates between
+(``engine.orbit_track``, under 1 m from SGP4): at the 10 s step here that is one SGP4 call per six steps.
+``--direct-sgp4`` makes every step call SGP4 for the whole fleet instead, to show what that saves.
+
 Two further baselines, measured in the same run:
 
 * skyfield one by one: ``skyfield.api.EarthSatellite`` objects built from the fleet's own TLEs
@@ -168,9 +172,11 @@ def skyfield_one_by_one_s(timescale, satellites, when) -> float:
 
 
 def measure(satellites: int, rounds: int, warmup_steps: int, queue: str = "synthetic",
-            skyfield_sample: int = 500) -> dict:
+            skyfield_sample: int = 500, direct_sgp4: bool = False) -> dict:
     spec = load_spec(satellites, queue)
     sim = Simulation(spec)
+    if direct_sgp4:  # SGP4 for the whole fleet at every step instead of the one-minute knots (engine.orbit_track)
+        sim._track.knot_s = 0.0
     sky = skyfield_fleet(spec, skyfield_sample) if skyfield_sample > 0 else None
     warmup_steps = max(warmup_steps, 15) if queue == "busy" else warmup_steps  # past the 2-minute backlog
     for _ in range(warmup_steps):
@@ -277,6 +283,9 @@ def main() -> int:
                         help="satellites timed one by one with skyfield's EarthSatellite.at (0: skip)")
     parser.add_argument("--memory-sizes", type=int, nargs="*", default=[],
                         help="also measure resident memory (only) for fleets of these sizes, e.g. 30000")
+    parser.add_argument("--direct-sgp4", action="store_true",
+                        help="propagate the whole fleet with SGP4 at every step (no knots and interpolation), "
+                             "to see what engine.orbit_track saves")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write the results here")
     options = parser.parse_args()
@@ -289,7 +298,8 @@ def main() -> int:
           f"{'[min-max]':>11}")
     for size in options.sizes:
         for queue in options.queue:
-            row = measure(size, options.rounds, warmup_steps=20, queue=queue, skyfield_sample=options.skyfield_sample)
+            row = measure(size, options.rounds, warmup_steps=20, queue=queue, skyfield_sample=options.skyfield_sample,
+                          direct_sgp4=options.direct_sgp4)
             results.append(row)
             busy = "" if row["gpu_busy_fraction"] is None else f"{row['gpu_busy_fraction']:.0%}"
             sky = "" if row["skyfield_speedup"] is None else (
