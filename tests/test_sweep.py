@@ -377,6 +377,17 @@ def test_a_killed_campaign_resumes_running_only_the_missing_runs(campaign_file, 
     assert refused.returncode == 1 and "different campaign" in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_a_results_file_being_written_is_not_written_by_a_second_sweep(campaign_file, tmp_path, capsys):
+    from console.cli import main
+    from engine.sweep import Results, ResultsWriter
+
+    out = tmp_path / "busy.jsonl"
+    with ResultsWriter(out, Results([], 0, 0)):
+        assert main(["sweep", str(campaign_file), "--runs", "1", "--workers", "1", "--out", str(out)]) == 1
+    assert "being written by another omc sweep" in capsys.readouterr().err
+    assert out.read_bytes() == b""
+
+
 def test_the_summary_is_rendered_from_the_file_alone_whatever_order_the_rows_are_in(campaign, tmp_path, capsys):
     from console.cli import main
 
