@@ -402,6 +402,20 @@ def run_one(mission_document: Mapping[str, Any], source: str | Path, item: PlanI
 # ------------------------------------------------------------------------------------------ execution
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Initializer of the loky workers: a thread that ends the worker once the process that started the
+    campaign is gone (a SIGKILL gives the pool no chance to stop its workers, which would otherwise finish
+    their run and wait for work for minutes)."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="omc-sweep-parent-watch", daemon=True).start()
+
+
 def run_campaign(campaign: Campaign, items: Sequence[PlanItem], workers: int | None = None,
                  dask: Any = None) -> Iterator[dict[str, Any]]:
     """Rows of `items` as the runs finish (in no particular order), through ``joblib.Parallel``: a loky
@@ -416,7 +430,8 @@ def run_campaign(campaign: Campaign, items: Sequence[PlanItem], workers: int | N
         if n_jobs < 1:
             raise SweepError(f"--workers must be at least 1, got {n_jobs}")
         # One BLAS thread per worker: the runs are the parallelism (and results must not depend on it).
-        with parallel_config(backend="loky", inner_max_num_threads=1):
+        with parallel_config(backend="loky", inner_max_num_threads=1, initializer=_exit_with_parent,
+                             initargs=(os.getpid(),)):
             yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)(tasks)
         return
     from distributed import Client
