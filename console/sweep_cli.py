@@ -93,7 +93,7 @@ def sweep_command(options: argparse.Namespace) -> int:
 
 
 def _run_campaign(options: argparse.Namespace, err: Console, out: Console) -> int:
-    from engine.sweep import ResultsWriter, check_resumable, default_results_path, load_campaign, read_results
+    from engine.sweep import check_resumable, default_results_path, load_campaign, read_results
 
     campaign = load_campaign(options.mission, options.seed)
     runs = options.runs if options.runs is not None else campaign.sweep.runs
@@ -103,18 +103,38 @@ def _run_campaign(options: argparse.Namespace, err: Console, out: Console) -> in
     path = options.out if options.out is not None else default_results_path(campaign)
     results = read_results(path)
     check_resumable(results, campaign, path)
-    done = results.runs
-    todo = [run for run in range(runs) if run not in done]
-    rows = list(results.rows)
-    if options.dask:
-        where = f"the Dask cluster at {options.dask}"
+    todo = [run for run in range(runs) if run not in results.runs]
+    client = None
+    if options.dask and todo:
+        from distributed import Client
+
+        try:
+            client = Client(options.dask, timeout="20s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as error:
+            _error(err, f"cannot reach the Dask scheduler at {options.dask}: {error}")
+            return 1
+        threads = client.nthreads()
+        where = f"the Dask cluster at {options.dask} ({len(threads)} workers, {sum(threads.values())} threads)"
     else:
         from joblib import cpu_count
 
         workers = options.workers or cpu_count()
         where = "this process" if workers == 1 else f"{workers} local worker processes"
+    try:
+        return _execute(campaign, runs, path, results, todo, where, client, options, err, out)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _execute(campaign, runs: int, path: Path, results, todo: list[int], where: str, client, options: argparse.Namespace,
+             err: Console, out: Console) -> int:
+    """Run the runs in `todo` into the results file at `path`, then print the summary."""
+    from engine.sweep import ResultsWriter
+
+    rows = list(results.rows)
+    finished = len([run for run in results.runs if run < runs])
     grid = f", {campaign.grid_size} grid points" if campaign.sweep.grid else ""
-    finished = len([run for run in done if run < runs])
     resumed = f"; {finished} done, {len(todo)} to run" if finished else ""
     if not options.quiet:
         err.print(f"campaign {campaign.mission_id} (seed {campaign.seed}, hash {campaign.hash}): {runs} runs{grid} "
@@ -125,7 +145,7 @@ def _run_campaign(options: argparse.Namespace, err: Console, out: Console) -> in
     interrupted = None
     if todo:
         with ResultsWriter(path, results) as writer:
-            stream = _rows_with_progress(campaign, todo, options, err, finished, runs)
+            stream = _rows_with_progress(campaign, todo, options, err, finished, runs, client)
             try:
                 for row in stream:
                     writer.write(row)
@@ -151,11 +171,13 @@ def _run_campaign(options: argparse.Namespace, err: Console, out: Console) -> in
     return 0
 
 
-def _rows_with_progress(campaign, todo: list[int], options: argparse.Namespace, err: Console, finished: int, runs: int):
-    """Rows of the runs in `todo` as they finish, with a progress bar on stderr (unless --quiet)."""
+def _rows_with_progress(campaign, todo: list[int], options: argparse.Namespace, err: Console, finished: int, runs: int,
+                        client=None):
+    """Rows of the runs in `todo` as they finish (on the Dask `client`, else the local pool), with a progress
+    bar on stderr (unless --quiet)."""
     from engine.sweep import run_campaign
 
-    rows = run_campaign(campaign, campaign.plan(todo), workers=options.workers, dask=options.dask)
+    rows = run_campaign(campaign, campaign.plan(todo), workers=options.workers, dask=client)
     try:
         if options.quiet:
             yield from rows
