@@ -80,7 +80,7 @@ class EventKind(str, Enum):
     OBJECTIVE = "objective"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One thing that happened. ``time_s`` is seconds since the mission epoch (interpolated within the
     step for eclipse and pass boundaries)."""
