@@ -1,7 +1,9 @@
 """How fast the live console is: screen updates per second and keypress-to-screen latency at 200x50.
 
 For fleets of about 100, 1,000 and 10,000 satellites (Walker shells built on the fly, with the bundled
-ground network) the real console loop runs headless under Textual's ``run_test`` at 200x50: the frame
+ground network), or for a mission file (``--mission``, e.g. the bundled ``megaconstellation``: 10,080
+satellites in four shells, 30 s steps), the real console loop runs headless under Textual's ``run_test`` at
+200x50 (``--size``; below 150x32 the console shows one pane at a time): the frame
 timer (30 Hz, the app's default), the engine stepping in its worker thread at 600x (``--speed``), the
 clock, fleet table and satellite detail taking every frame, the map and event log at most 5 per second
 (``SLOW_PANES_PERIOD_S``), and the console's garbage-collector policy on, as in ``omc``. Measured:
@@ -12,14 +14,16 @@ clock, fleet table and satellite detail taking every frame, the map and event lo
 - **engine/frame**: the engine side of a 0.1 s frame alone (at 600x: six 10 s steps and the snapshot).
 - **idle render**: the whole screen rendered to ANSI text with nothing changed (the floor).
 - **key → screen**: from a key event arriving (as the terminal driver delivers it) to the first screen
-  update showing its effect, while the engine runs: ``down`` moves the fleet-table selection (the
-  detail panes, map and title follow), ``space`` pauses or resumes.
+  update showing its effect, while the engine runs: ``down`` moves the fleet-table selection (its
+  cursor), ``down → detail`` until the satellite detail shows the newly selected satellite (on a wide
+  terminal, where the detail is on screen), ``space`` pauses or resumes.
 
 The terminal write itself (about 40 KB per full frame) is not included. The baseline measured in the same
 run is one bare ``SatrecArray.sgp4`` call for the same fleet; compare ratios between machines, since
-absolute times on these shared 2-core VMs vary 2x.
+absolute times on these shared 2-core VMs vary 2x. With several sizes the last lines give the largest
+fleet's figures as ratios of the smallest's.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/console_frame.py [--sizes 100,1000,10000] [--seconds 3] [--tick-hz 30] [--speed 600] [--queue busy|synthetic] [--json out.json]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/console_frame.py [--sizes 100,1000,10000 | --mission megaconstellation] [--size 200x50] [--seconds 3] [--tick-hz 30] [--speed 600] [--queue busy|synthetic] [--json out.json]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from textual.screen import Screen
 from console.app import MissionControlApp
 from console.driver import SPEEDS, Driver
 from console.widgets.fleet_table import FleetTable
+from console.widgets.power_pane import PowerPane
 from engine import Simulation, load_mission
 from engine.mission import bundled_missions_dir
 from engine_step import busy_queue_text  # bench/ is the script's directory
@@ -153,14 +158,20 @@ async def key_latency(app: MissionControlApp, key: str, changed, presses: int) -
     return samples
 
 
-async def measure(spec, seconds: float, tick_hz: float, speed: float = 600.0) -> dict:
-    """The real app loop (frame timer, engine worker thread) at 200x50."""
-    result: dict = {"satellites": len(spec.satellites), "tick_hz": tick_hz, "speed": speed}
+def detail_satellite(app: MissionControlApp) -> str | None:
+    """The satellite the detail panes show (None before the first view)."""
+    view = app.query_one(PowerPane)._view
+    return view.satellite_id if view is not None else None
+
+
+async def measure(spec, seconds: float, tick_hz: float, speed: float = 600.0, size: tuple[int, int] = SIZE) -> dict:
+    """The real app loop (frame timer, engine worker thread) at `size`."""
+    result: dict = {"satellites": len(spec.satellites), "tick_hz": tick_hz, "speed": speed, "size": list(size)}
     clock = RefreshClock()
     try:
         app = MissionControlApp(spec, tick_hz=tick_hz)
         app._bench_clock = clock
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
             await pilot.pause()
             idle = []
             for _ in range(20):
@@ -183,6 +194,8 @@ async def measure(spec, seconds: float, tick_hz: float, speed: float = 600.0) ->
             table = app.query_one(FleetTable)
             table.focus()
             result["key_down_running"] = summary(await key_latency(app, "down", lambda: table.selected_id, 12))
+            if "detail" in app.visible_panes():
+                result["key_down_detail"] = summary(await key_latency(app, "down", lambda: detail_satellite(app), 12))
             result["key_space"] = summary(await key_latency(app, "space", lambda: app.driver.paused, 12))
             if not app.driver.paused:
                 await pilot.press("space")
@@ -190,7 +203,7 @@ async def measure(spec, seconds: float, tick_hz: float, speed: float = 600.0) ->
     finally:
         clock.restore()
 
-    # Engine part of a frame, alone: six steps of 10 s plus the snapshot the panes get.
+    # Engine part of a frame, alone: 0.1 s at the speed (six steps of 10 s at 600x) plus the snapshot the panes get.
     driver = Driver(Simulation(spec))
     driver.speed_index = SPEEDS.index(speed)
     driver.toggle_pause()
@@ -206,6 +219,8 @@ async def measure(spec, seconds: float, tick_hz: float, speed: float = 600.0) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--mission", help="measure this mission (a path or a bundled id, e.g. megaconstellation) instead of --sizes")
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="terminal size, WIDTHxHEIGHT")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of the timed run per fleet")
     parser.add_argument("--tick-hz", type=float, default=30.0, help="frame timer asked for (the app's default, DEFAULT_TICK_HZ, is 30)")
     parser.add_argument("--speed", type=float, default=600.0, help=f"simulation speed while measuring, one of {SPEEDS[:-1]}")
@@ -215,27 +230,52 @@ def main() -> None:
     rows = []
     if options.speed not in SPEEDS:
         parser.error(f"--speed must be one of {SPEEDS[:-1]}")
-    print(f"terminal {SIZE[0]}x{SIZE[1]}, running at {options.speed:g}x, frame timer {options.tick_hz:g} Hz, {options.queue} queue")
-    print("  sats | frames/s | screen update ms | engine/frame ms | idle render ms | key down→screen ms | space→screen ms | update ÷ sgp4")
+    try:
+        width, height = (int(v) for v in options.size.lower().split("x"))
+    except ValueError:
+        parser.error(f"--size must be WIDTHxHEIGHT, not {options.size!r}")
+    what = f"mission {options.mission}" if options.mission else f"{options.queue} queue"
+    print(f"terminal {width}x{height}, running at {options.speed:g}x, frame timer {options.tick_hz:g} Hz, {what}")
+    print("  sats | frames/s | screen update ms | engine/frame ms | idle render ms | key down→screen ms | down→detail ms | space→screen ms | update ÷ sgp4")
+
+    def latency(row: dict, key: str) -> str:
+        if key not in row:
+            return f"{'—':>8}{'':>11}"
+        return f"{row[key]['median_ms']:8.0f} (max {row[key]['max_ms']:4.0f})"
+
     with tempfile.TemporaryDirectory() as folder:
-        for size in (int(s) for s in options.sizes.split(",")):
-            planes, per_plane = SHELLS.get(size, (max(1, int(size**0.5)), max(1, size // max(1, int(size**0.5)))))
-            path = Path(folder) / f"bench_{size}.toml"
-            path.write_text(mission_text(planes, per_plane, options.queue))
+        if options.mission:
+            paths = [options.mission]
+        else:
+            paths = []
+            for size in (int(s) for s in options.sizes.split(",")):
+                planes, per_plane = SHELLS.get(size, (max(1, int(size**0.5)), max(1, size // max(1, int(size**0.5)))))
+                path = Path(folder) / f"bench_{size}.toml"
+                path.write_text(mission_text(planes, per_plane, options.queue))
+                paths.append(str(path))
+        for path in paths:
             started = time.perf_counter()
             spec = load_mission(path)
             load_s = time.perf_counter() - started
-            row = asyncio.run(measure(spec, options.seconds, options.tick_hz, options.speed))
+            row = asyncio.run(measure(spec, options.seconds, options.tick_hz, options.speed, (width, height)))
             row["load_s"] = load_s
             row["sgp4_ms"] = 1e3 * sgp4_baseline(spec)
             rows.append(row)
             update = row["screen_update"]["median_ms"]
             print(
                 f"{row['satellites']:>6} | {row['frames_per_s']:8.1f} | {update:16.1f} | {row['engine_frame']['median_ms']:15.1f} | "
-                f"{row['idle_render']['median_ms']:14.1f} | {row['key_down_running']['median_ms']:8.0f} (max {row['key_down_running']['max_ms']:4.0f}) | "
-                f"{row['key_space']['median_ms']:8.0f} (max {row['key_space']['max_ms']:4.0f}) | {update / row['sgp4_ms']:8.0f}",
+                f"{row['idle_render']['median_ms']:14.1f} | {latency(row, 'key_down_running')} | {latency(row, 'key_down_detail')} | "
+                f"{latency(row, 'key_space')} | {update / row['sgp4_ms']:8.0f}",
                 flush=True,
             )
+    if len(rows) > 1:
+        small, large = rows[0], rows[-1]
+        ratios = [f"frames/s ×{large['frames_per_s'] / small['frames_per_s']:.2f}",
+                  f"screen update ×{large['screen_update']['median_ms'] / small['screen_update']['median_ms']:.2f}"]
+        for key, name in (("key_down_running", "key down"), ("key_down_detail", "down→detail"), ("key_space", "space")):
+            if key in small and key in large:
+                ratios.append(f"{name} ×{large[key]['median_ms'] / small[key]['median_ms']:.2f}")
+        print(f"{large['satellites']} vs {small['satellites']} satellites: " + ", ".join(ratios))
     if options.json:
         options.json.write_text(json.dumps(rows, indent=2))
 
