@@ -11,13 +11,17 @@ one has been drawn, never overlapping). Tests pass ``tick_hz=None`` and drive ti
 Layout: at 150 columns and 32 rows or more every pane is on screen (fleet and alarms on the left; satellite
 detail, map and event log on the right). Smaller terminals show one pane at a time under a view bar; the
 number keys switch panes in both layouts.
+
+Only what is on screen is computed: a pane that is not displayed (another view on a small terminal, or the
+main screen under the job queue, servicing or mission screen) is neither gathered on the engine side nor
+updated on the UI side; it catches up from the current state the moment it is shown again (``visible_panes``).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from dataclasses import dataclass
 
@@ -26,7 +30,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
@@ -66,6 +70,8 @@ WIDE_MIN_HEIGHT = 32
 ALARM_KINDS = frozenset(kind for kind in EventKind if kind.value.startswith("alarm_"))
 TRACK_REFRESH_S = 300.0
 PASS_REFRESH_S = 3600.0
+PANES = frozenset({"fleet", "alarms", "detail", "map", "events"})
+"""The main screen's panes (the view names of ``ViewBar``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +87,11 @@ class FrameBundle:
     """Every job and the workload metrics, when the job queue screen is open and due a redraw."""
     servicing: tuple | None = None
     """Servicers and servicing missions, when the servicing screen is open and due a redraw."""
+    panes: frozenset[str] = PANES
+    """The panes this bundle gathered data for (those visible when it was collected): a pane shown since
+    then waits for the next bundle rather than being drawn from data that was not gathered."""
+    changes: int = 0
+    """The app's count of operator changes (selection, pause, speed) when the bundle was gathered."""
 
 
 class DetailForecasts:
@@ -96,24 +107,29 @@ class DetailForecasts:
         self.history: SatelliteHistory | None = None
         self.history_recorded = -1
 
-    def collect(self, driver: Driver, satellite_id: str, now_s: float) -> tuple[SatelliteHistory, GroundTrackPath]:
+    def collect(self, driver: Driver, satellite_id: str, now_s: float, *, detail: bool = True,
+                track: bool = True) -> tuple[SatelliteHistory | None, GroundTrackPath | None]:
+        """The history (and sunlight and pass forecasts) when `detail`, the ground track when `track`; each
+        part is computed only when asked for, so a hidden pane costs nothing."""
         if satellite_id != self.satellite_id:
             self.satellite_id = satellite_id
             self.sunlight, self.passes, self.track, self.history = None, (), None, None
             self.passes_computed_s = self.track_computed_s = float("-inf")
-        if self._sunlight_stale(now_s):
-            self.sunlight = driver.forecast_sunlight(satellite_id)
-        if self._passes_stale(now_s):
-            self.passes = tuple(driver.predict_passes(satellite_id))
-            self.passes_computed_s = now_s
-        if self.track is None or abs(now_s - self.track_computed_s) > TRACK_REFRESH_S:
+            self.history_recorded = -1
+        if detail:
+            if self._sunlight_stale(now_s):
+                self.sunlight = driver.forecast_sunlight(satellite_id)
+            if self._passes_stale(now_s):
+                self.passes = tuple(driver.predict_passes(satellite_id))
+                self.passes_computed_s = now_s
+            recorded = driver.sim.telemetry_history.recorded
+            if self.history is None or recorded != self.history_recorded:
+                # Same object until a new sample is taken, so the panes can keep their sparklines.
+                self.history, self.history_recorded = driver.history(satellite_id), recorded
+        if track and (self.track is None or abs(now_s - self.track_computed_s) > TRACK_REFRESH_S):
             self.track = driver.ground_track(satellite_id)
             self.track_computed_s = now_s
-        recorded = driver.sim.telemetry_history.recorded
-        if self.history is None or recorded != self.history_recorded:
-            # Same object until a new sample is taken, so the panes can keep their sparklines.
-            self.history, self.history_recorded = driver.history(satellite_id), recorded
-        return self.history, self.track
+        return (self.history if detail else None), (self.track if track else None)
 
     def _sunlight_stale(self, now_s: float) -> bool:
         forecast = self.sunlight
@@ -149,6 +165,10 @@ REWIND_CHECKPOINTS_KEPT = 24
 
 DEFAULT_TICK_HZ = 30.0
 """Frames asked for per second; a frame that takes longer simply delays the next (frames never overlap)."""
+
+FRAME_WORK_SHARE = 0.6
+"""While running at a chosen speed a frame steps the engine for at most this share of the frame period (at
+least one step): the rest is the snapshot and the panes. Seeks and MAX speed take the driver's full budget."""
 
 SLOW_PANES_PERIOD_S = 0.2
 """While running live, the map and the event log redraw at most this often (5 times a second: as fast as
@@ -213,6 +233,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
                 settings = ArchiveSettings(telemetry_period_s=console_telemetry_period_s(len(spec.satellites)))
                 driver.archive = ArchiveWriter(record_to, driver.sim, mission_document(spec.source), settings)
         self.driver = driver
+        if tick_hz:
+            driver.frame_work_s = FRAME_WORK_SHARE / tick_hz
         self.record_to = record_to
         self.tick_hz = tick_hz
         self._theme_name = theme
@@ -232,6 +254,16 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self._queue_due = 0.0
         self._servicing_due = 0.0
         self._mismatch_shown = False
+        self._shown: tuple[frozenset[str], tuple[bool, ...]] | None = None
+        """What was on screen at the last check (main-screen panes, and the job queue, servicing and
+        mission screens): anything that appears since is brought up to date at once."""
+        self._clock_counts: tuple[object, float, tuple[int, int, int, int]] | None = None
+        self._active_alarm_rows: tuple[object, object, dict[int, tuple[str, int]]] | None = None
+        self._frame_in_flight = False
+        """A frame is stepping in the worker thread (its bundle is on its way)."""
+        self._changes = 0
+        """Operator changes so far that a frame in flight may not have seen (``_refresh_soon``)."""
+        self._last_frame: Frame | None = None
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -266,6 +298,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self.query_one("#fleet-filter", Input).display = False
         self._apply_layout(self.size.width, self.size.height)
         self.refresh_now()
+        self._shown = self._on_screen()
+        self.screen_change_signal.subscribe(self, lambda _: self._catch_up())
         self.query_one(FleetTable).focus()
         if self.driver.replayer is not None:
             self.query_one(EventLog).add_note(0.0, f"replay of a recorded run of {self.spec.id} (seed {self.driver.sim.seed}): "
@@ -312,6 +346,37 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         left_shown = name in ("fleet", "alarms")
         self.query_one("#left").set_class(left_shown, "-shown")
         self.query_one("#right").set_class(not left_shown, "-shown")
+        self._catch_up()
+
+    # ------------------------------------------------------------------------------------- visibility
+
+    def visible_panes(self) -> frozenset[str]:
+        """The main screen's panes on screen now: all of them on a wide terminal, the current view's on a
+        small one, none while a full screen (job queue, servicing, mission) covers the main screen (dialogs
+        leave it visible). Frames gather and draw only these."""
+        if not self._screen_shown(self.screen_stack[0] if self.screen_stack else None):
+            return frozenset()
+        return PANES if not self.narrow else frozenset({self.current_view}) & PANES
+
+    def _screen_shown(self, screen: Screen | None) -> bool:
+        """Whether `screen` is on the stack with only dialogs (modal screens) above it."""
+        stack = self.screen_stack
+        if screen is None or screen not in stack:
+            return False
+        return all(isinstance(above, ModalScreen) for above in stack[stack.index(screen) + 1 :])
+
+    def _on_screen(self) -> tuple[frozenset[str], tuple[bool, ...]]:
+        screens = (self.job_queue, self.servicing_screen, self.mission_screen)
+        return self.visible_panes(), tuple(self._screen_shown(screen) for screen in screens)
+
+    def _catch_up(self) -> None:
+        """Bring whatever has just come on screen up to date (hidden panes skipped their updates)."""
+        if self._shown is None:
+            return  # still mounting: on_mount draws everything once
+        before, now = self._shown, self._on_screen()
+        self._shown = now
+        if now[0] - before[0] or any(shown and not was for shown, was in zip(now[1], before[1])):
+            self.refresh_now()
 
     # ------------------------------------------------------------------------------------------ frames
 
@@ -321,14 +386,36 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         if self.driver.paused and not self._alarms_dirty:
             self._schedule_next_tick(now)
             return
+        self._frame_in_flight = True
         self._run_frame(wall_dt_s)
 
     @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
     def _run_frame(self, wall_dt_s: float) -> None:
         started = time.perf_counter()
         bundle = self._collect(self.driver.advance(wall_dt_s))
-        self.call_from_thread(self._apply_bundle, bundle)
-        self.call_from_thread(self._schedule_next_tick, started)
+        self.call_from_thread(self._finish_frame, bundle, started)
+
+    def _finish_frame(self, bundle: FrameBundle, started: float) -> None:
+        """UI thread: draw a frame's bundle and schedule the next frame (one hand-over from the worker)."""
+        self._frame_in_flight = False
+        try:
+            self._apply_bundle(bundle)
+            if bundle.changes != self._changes:  # gathered before an operator change: show it now
+                self.refresh_now()
+        finally:
+            self._schedule_next_tick(started)
+
+    def _refresh_soon(self) -> None:
+        """Show an operator change (selection, pause, speed): now, or, while a frame is stepping in the
+        worker, with that frame, which is asked to end after its current engine step (so the key waits
+        for at most one step and one snapshot, and the snapshot is not built twice)."""
+        self._changes += 1
+        if self._frame_in_flight:
+            self.driver.lock.interrupt()
+            if self._last_frame is not None:
+                self._update_clock(self._last_frame)  # run state and speed at once: they are the driver's
+        else:
+            self.refresh_now()
 
     def _schedule_next_tick(self, started: float) -> None:
         if not self.tick_hz or not self.is_running:
@@ -343,6 +430,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
     @on(Worker.StateChanged)
     def _engine_failed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "engine" and event.state == WorkerState.ERROR:
+            self._frame_in_flight = False
             if not self.driver.paused:
                 self.driver.toggle_pause()
             error = event.worker.error
@@ -368,65 +456,90 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             return self._collect_locked(frame)
 
     def _collect_locked(self, frame: Frame) -> FrameBundle:
+        changes = self._changes  # read before the selection: see ``_refresh_soon``
+        panes = self.visible_panes()
         selected = self.selected_id
         snapshot = frame.snapshot
-        if selected is None or selected not in snapshot.satellite_ids:
-            selected = snapshot.satellite_ids[0] if snapshot.satellite_ids else None
+        index = self._satellite_index(snapshot, selected)
+        if index is None:
+            selected, index = (snapshot.satellite_ids[0], 0) if snapshot.satellite_ids else (None, None)
         view = track = None
-        if selected is not None:
-            history, track = self._forecasts.collect(self.driver, selected, snapshot.time_s)
-            view = SatelliteView(
-                snapshot=snapshot,
-                index=snapshot.index_of(selected),
-                history=history,
-                sunlight=self._forecasts.sunlight,
-                passes=self._forecasts.passes,
-                jobs=tuple(self.driver.satellite_jobs(selected)) if snapshot.jobs_enabled else (),
-            )
+        detail, mapped = "detail" in panes, "map" in panes
+        if selected is not None and index is not None and (detail or mapped):
+            history, track = self._forecasts.collect(self.driver, selected, snapshot.time_s, detail=detail, track=mapped)
+            if detail:
+                assert history is not None
+                view = SatelliteView(
+                    snapshot=snapshot,
+                    index=index,
+                    history=history,
+                    sunlight=self._forecasts.sunlight,
+                    passes=self._forecasts.passes,
+                    jobs=tuple(self.driver.satellite_jobs(selected)) if snapshot.jobs_enabled else (),
+                )
         alarms = None
         if self._alarms_dirty or any(event.kind in ALARM_KINDS for event in frame.events):
             self._alarms_dirty = False
             alarms = self.driver.alarms()
         queue = None
         now = time.perf_counter()
-        if self.job_queue is not None and (frame.paused or self.tick_hz is None or now >= self._queue_due):
+        if self._screen_shown(self.job_queue) and (frame.paused or self.tick_hz is None or now >= self._queue_due):
             self._queue_due = now + SLOW_PANES_PERIOD_S
             queue = (self.driver.job_views(include_finished=True), self.driver.workload_metrics())
         servicing = None
-        if self.servicing_screen is not None and (frame.paused or self.tick_hz is None or now >= self._servicing_due):
+        if self._screen_shown(self.servicing_screen) and (frame.paused or self.tick_hz is None or now >= self._servicing_due):
             self._servicing_due = now + SLOW_PANES_PERIOD_S
             servicing = (self.driver.servicers(), self.driver.servicing_missions())
-        return FrameBundle(frame=frame, view=view, track=track, alarms=alarms, queue=queue, servicing=servicing)
+        return FrameBundle(frame=frame, view=view, track=track, alarms=alarms, queue=queue, servicing=servicing, panes=panes,
+                           changes=changes)
+
+    def _satellite_index(self, snapshot, satellite_id: str | None) -> int | None:
+        """Row of a satellite in the snapshot (a dict lookup: ``index_of`` scans the 10,000 ids)."""
+        if self._index_ids is not snapshot.satellite_ids:
+            self._index_ids = snapshot.satellite_ids
+            self._index = {sat_id: i for i, sat_id in enumerate(snapshot.satellite_ids)}
+        return self._index.get(satellite_id) if satellite_id is not None else None
 
     def _apply_bundle(self, bundle: FrameBundle) -> None:
         frame = bundle.frame
         snapshot = frame.snapshot
         self._frame_count += 1
+        self._last_frame = frame
+        # Only the panes on screen; the detail and the map also only from data gathered for them (see
+        # ``FrameBundle.panes``): the others draw from the snapshot, the alarms and the events, always there.
+        shown = self.visible_panes()
+        panes = shown - ({"detail", "map"} - bundle.panes)
         with self.batch_update():
             if bundle.alarms is not None:
                 self._alarms = bundle.alarms
             table = self.query_one(FleetTable)
-            table.update_snapshot(snapshot)
+            if "fleet" in panes or table.selected_id is None:
+                table.update_snapshot(snapshot)
+                self._update_fleet_subtitle()
+            else:
+                table.hold_snapshot(snapshot)  # sorted and drawn when it is shown (or asked for its rows)
             if self.selected_id is None and table.selected_id is not None:
                 self.selected_id = table.selected_id
-            self.query_one(AlarmTable).update_alarms(self._alarms, snapshot.time_s, self._current_values(snapshot))
+            if "alarms" in panes:
+                self.query_one(AlarmTable).update_alarms(self._alarms, snapshot.time_s, self._current_values(snapshot))
             self._pending_events.extend(frame.events)
-            self.query_one(SatelliteDetail).show(bundle.view)
-            if bundle.view is not None:
-                _set_if_changed(self.query_one("#detail-pane"), "border_title", self._detail_title(bundle.view))
+            if "detail" in panes:
+                self.query_one(SatelliteDetail).show(bundle.view)
+                if bundle.view is not None:
+                    _set_if_changed(self.query_one("#detail-pane"), "border_title", self._detail_title(bundle.view))
             ground_map = self.query_one(GroundTrackMap)
             now = time.perf_counter()
             live = self.tick_hz is not None and not frame.paused
-            if not live or now >= self._slow_panes_due or ground_map.selected_id != self.selected_id:
+            if not live or now >= self._slow_panes_due or ("map" in panes and ground_map.selected_id != self.selected_id):
                 self._slow_panes_due = now + SLOW_PANES_PERIOD_S
-                self._flush_events()
-                ground_map.show(snapshot, self.selected_id, bundle.track)
+                self._flush_events()  # O(new events), formatted only when drawn: the log stays the full record
+                if "map" in panes:
+                    ground_map.show(snapshot, self.selected_id, bundle.track)
                 self._refresh_mission_panel()
             self._update_clock(frame)
-            self._update_fleet_subtitle()
-            if bundle.queue is not None and self.job_queue is not None:
+            if bundle.queue is not None and self._screen_shown(self.job_queue):
                 self.job_queue.update(*bundle.queue, snapshot.satellite_ids, snapshot.time_s)
-            if bundle.servicing is not None and self.servicing_screen is not None:
+            if bundle.servicing is not None and self._screen_shown(self.servicing_screen):
                 self.servicing_screen.update(*bundle.servicing, snapshot.satellite_ids, snapshot.time_s)
 
         for directive in frame.directives:
@@ -452,25 +565,30 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             self._flush_events()
             self.query_one(EventLog).add_note(snapshot.time_s, ending)
 
-    def _current_values(self, snapshot) -> dict[int, float]:
-        """The alarmed quantity's value now, for every active alarm."""
-        if self._index_ids is not snapshot.satellite_ids:
-            self._index_ids = snapshot.satellite_ids
-            self._index = {sat_id: i for i, sat_id in enumerate(snapshot.satellite_ids)}
-        values: dict[int, float] = {}
-        for alarm in self._alarms:
-            index = self._index.get(alarm.satellite)
-            if not alarm.active or index is None:
-                continue
-            if alarm.quantity == "gpu_temp_c":
-                present = snapshot.gpu_present[index]
-                values[alarm.id] = float(snapshot.gpu_temp_c[index][present].max()) if present.any() else float("nan")
-            elif hasattr(snapshot, alarm.quantity):
-                values[alarm.id] = float(getattr(snapshot, alarm.quantity)[index])
-        return values
+    def _current_values(self, snapshot) -> Mapping[int, float]:
+        """The alarmed quantity's value now, for every active alarm: looked up when asked, so a frame costs
+        the alarm rows on screen, not the thousands a fleet-wide fault can raise."""
+        self._satellite_index(snapshot, None)
+        cached = self._active_alarm_rows
+        if cached is None or cached[0] is not self._alarms or cached[1] is not snapshot.satellite_ids:
+            where = {alarm.id: (alarm.quantity, self._index[alarm.satellite])  # only when the alarm list changes
+                     for alarm in self._alarms if alarm.active and alarm.satellite in self._index}
+            cached = self._active_alarm_rows = (self._alarms, snapshot.satellite_ids, where)
+        return CurrentValues(snapshot, cached[2])
+
+    def _alarm_counts(self, time_s: float) -> tuple[int, int, int, int]:
+        """``alarm_counts``, recounted only when the alarms change or a shelving period ends (the clock
+        bar shows them every frame; the whole alarm history can be thousands long)."""
+        cached = self._clock_counts
+        if cached is not None and cached[0] is self._alarms and time_s < cached[1]:
+            return cached[2]
+        counts = alarm_counts(self._alarms, time_s)
+        ends = [a.shelved_until_s for a in self._alarms if a.active and a.shelved_until_s is not None and a.shelved_until_s > time_s]
+        self._clock_counts = (self._alarms, min(ends, default=math.inf), counts)
+        return counts
 
     def _update_clock(self, frame: Frame) -> None:
-        red, yellow, unacknowledged, shelved = alarm_counts(self._alarms, frame.snapshot.time_s)
+        red, yellow, unacknowledged, shelved = self._alarm_counts(frame.snapshot.time_s)
         seeking = None
         if self.driver.seeking is not None:
             seeking = f"{_KIND_NAMES.get(self.driver.seeking, self.driver.seeking.value)} of {self.driver.seek_satellite or 'any satellite'}"
@@ -527,7 +645,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self._walk("open:mission")
 
     def _refresh_mission_panel(self) -> None:
-        if self.mission_screen is not None:
+        if self._screen_shown(self.mission_screen):
             self.mission_screen.update(self.driver.mission_panel(self.driver.mission_over))
 
     def _follow_directive(self, directive) -> None:
@@ -627,7 +745,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self._last_tick = time.perf_counter()
         self._note("operator: paused" if paused else f"operator: running at {speed_text(self.driver.speed)}")
         self._walk("pause" if paused else "run")
-        self.refresh_now()
+        self._refresh_soon()
 
     def action_step(self) -> None:
         frame = self.driver.step_once()
@@ -667,13 +785,13 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self.driver.faster()
         self._note(f"operator: speed {speed_text(self.driver.speed)}")
         self._walk("faster")
-        self.refresh_now()
+        self._refresh_soon()
 
     def action_slower(self) -> None:
         self.driver.slower()
         self._note(f"operator: speed {speed_text(self.driver.speed)}")
         self._walk("slower")
-        self.refresh_now()
+        self._refresh_soon()
 
     def action_seek(self, what: str, scope: str) -> None:
         kind = EventKind.AOS if what == "aos" else EventKind.ECLIPSE_ENTRY
@@ -750,7 +868,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
     @on(FleetTable.Selected)
     def _selected(self, message: FleetTable.Selected) -> None:
         self.selected_id = message.satellite_id
-        self.refresh_now()
+        self._refresh_soon()
         self._walk("select", message.satellite_id)
 
     def select_satellite(self, satellite_id: str) -> None:
@@ -828,6 +946,32 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self._show_view(widget)
         pane.focus()
         self.call_later(pane.run_action, action)
+
+
+class CurrentValues(Mapping[int, float]):
+    """Alarm id -> the alarmed quantity's value in a snapshot (the hottest present GPU for ``gpu_temp_c``),
+    computed per lookup; ids of alarms whose quantity the snapshot lacks are missing."""
+
+    def __init__(self, snapshot, where: dict[int, tuple[str, int]]) -> None:
+        self._snapshot = snapshot
+        self._where = where
+
+    def __getitem__(self, alarm_id: int) -> float:
+        quantity, row = self._where[alarm_id]
+        snapshot = self._snapshot
+        if quantity == "gpu_temp_c":
+            temps = snapshot.gpu_temp_c[row][snapshot.gpu_present[row]]
+            return float(temps.max()) if temps.size else float("nan")
+        values = getattr(snapshot, quantity, None)
+        if values is None:
+            raise KeyError(alarm_id)
+        return float(values[row])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
 
 
 def _set_if_changed(widget, attribute: str, value: str) -> None:

@@ -41,6 +41,58 @@ SEEK_LIMIT_S = 2 * 86400.0
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3000, 6000, 10000, math.inf)
 """Selectable speeds in simulated seconds per wall second; inf runs as fast as the frame budget allows."""
 
+CHECKPOINT_WALL_SHARE = 0.05
+"""Rewind checkpoints take at most about this share of wall time: after a copy that took c seconds the next
+waits at least c / share (a 10,000-satellite copy takes a second or more, growing with the job table)."""
+
+
+class FrameLock:
+    """The driver's re-entrant lock, which also tells a frame in progress that another thread is waiting
+    for it, or wants its result soon (``contended``): the frame then stops after its current engine step,
+    so an operator's key waits at most one step (about 30 ms at 10,000 satellites) rather than a whole
+    frame's stepping."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._count = threading.Lock()
+        self._waiting = 0
+        self._interrupted = False
+
+    @property
+    def contended(self) -> bool:
+        """Some thread is blocked waiting for the lock, or asked the frame in progress to end (``interrupt``)."""
+        return self._waiting > 0 or self._interrupted
+
+    def interrupt(self) -> None:
+        """Ask the frame in progress to end after its current step, without waiting for it."""
+        self._interrupted = True
+
+    def clear_interrupt(self) -> None:
+        self._interrupted = False
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._lock.acquire(blocking=False):  # free, or already ours (re-entrant): no one waits
+            return True
+        if not blocking:
+            return False
+        with self._count:
+            self._waiting += 1
+        try:
+            return self._lock.acquire(timeout=timeout)
+        finally:
+            with self._count:
+                self._waiting -= 1
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> FrameLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -78,7 +130,14 @@ class Driver:
     paused: bool = True
     max_steps_per_frame: int = 2000
     max_frame_work_s: float = 0.05
-    """Wall time one frame may spend stepping; keeps the UI responsive at any speed."""
+    """Wall time one frame may spend stepping; keeps the UI responsive at any speed. A frame does at least
+    one step, and does not start a step that the last step's cost says would overrun the budget."""
+    frame_work_s: float = 0.05
+    """The budget while running at a chosen speed (``max_frame_work_s`` still applies when lower): the
+    console sets it to a share of its frame period, so a fleet whose steps cannot keep up with the speed
+    still gets its frames at about the rate a small fleet does (one 10,000-satellite step per frame rather
+    than two), for nearly the same simulated time per wall second. Seeks and MAX speed use the whole
+    ``max_frame_work_s``: there the operator wants the engine's throughput."""
     end_s: float | None = None
     """The mission's planned end: running stops and pauses there once (None: never)."""
     _end_reached: bool = False
@@ -88,7 +147,7 @@ class Driver:
     _seek_started_s: float = 0.0
     _pending: list[Event] = field(default_factory=list)
     _directives: list = field(default_factory=list)
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    lock: FrameLock = field(default_factory=FrameLock, repr=False)
     archive: ArchiveWriter | None = None
     """Records the run as it goes (``engine.archive``): every step, the events drained, the journal."""
     replayer: Replayer | None = None
@@ -102,8 +161,14 @@ class Driver:
     checkpoints: Checkpoints | None = None
     """Copies of the engine state every so often, to rewind to (``engine.checkpoints``)."""
     checkpoint_min_wall_s: float = 2.0
-    """At most one checkpoint per this much wall time (a copy costs up to a few hundred ms at high speed)."""
+    """At most one checkpoint per this much wall time, and at most ``CHECKPOINT_WALL_SHARE`` of wall time
+    spent copying (a copy costs tens of ms for a small fleet, a second or more at 10,000 satellites)."""
+    _pause_unsettled: bool = False
+    """Paused while a frame was stepping in another thread: that frame ends the seek and the debt."""
     _last_checkpoint_wall: float = 0.0
+    _next_checkpoint_wall: float = 0.0
+    last_checkpoint_cost_s: float = 0.0
+    """How long the last checkpoint copy took (wall seconds)."""
 
     def _step(self) -> None:
         if self.replayer is not None:
@@ -118,11 +183,16 @@ class Driver:
             self.sim.step()
         if self.archive is not None:
             self.archive.record_step(self.sim)
-        if self.checkpoints is not None and time.perf_counter() - self._last_checkpoint_wall >= self.checkpoint_min_wall_s:
-            taken = len(self.checkpoints.steps)
-            self.checkpoints.after_step(self.sim)
-            if len(self.checkpoints.steps) != taken:
-                self._last_checkpoint_wall = time.perf_counter()
+        if self.checkpoints is not None:
+            now = time.perf_counter()
+            if now - self._last_checkpoint_wall >= self.checkpoint_min_wall_s and now >= self._next_checkpoint_wall:
+                taken = len(self.checkpoints.steps)
+                self.checkpoints.after_step(self.sim)
+                if len(self.checkpoints.steps) != taken:
+                    done = time.perf_counter()
+                    self.last_checkpoint_cost_s = done - now
+                    self._last_checkpoint_wall = done
+                    self._next_checkpoint_wall = done + self.last_checkpoint_cost_s / CHECKPOINT_WALL_SHARE
 
     def rewind(self, time_s: float) -> int:
         """Go back to mission time `time_s` of this run (the step at or before it): the state then, rebuilt
@@ -146,8 +216,7 @@ class Driver:
                 self.archive.start_branch(self.sim, new)
             self.sim = new
             self.paused = True
-            self._seeking = None
-            self._debt_s = 0.0
+            self._settle_pause()
             self._pending = []
             self._directives = []
             self._end_reached = self.end_s is not None and new.time_s >= self.end_s - 1e-9
@@ -173,7 +242,7 @@ class Driver:
 
     @property
     def seeking(self) -> EventKind | None:
-        return self._seeking
+        return None if self._pause_unsettled else self._seeking
 
     @property
     def seek_satellite(self) -> str | None:
@@ -184,16 +253,29 @@ class Driver:
 
     def toggle_pause(self) -> bool:
         """Pause or resume (pausing cancels a seek); returns the new paused state. Pausing takes effect
-        within a few engine steps: a frame in progress stops early, and this waits for it."""
+        at the end of the engine step in progress: a frame stepping in another thread stops there (this
+        does not wait for it; that frame comes back paused). Resuming waits for such a frame."""
         if not self.paused:
             self.paused = True  # seen by a frame stepping in another thread
-            with self.lock:
-                self._debt_s = 0.0
-                self._seeking = None
+            if self.lock.acquire(blocking=False):
+                try:
+                    self._settle_pause()
+                finally:
+                    self.lock.release()
+            else:
+                self._pause_unsettled = True  # settled by the frame in progress, under the lock
             return True
-        self.paused = False
-        self._debt_s = 0.0
+        with self.lock:
+            if self._pause_unsettled:
+                self._settle_pause()
+            self.paused = False
+            self._debt_s = 0.0
         return False
+
+    def _settle_pause(self) -> None:
+        self._pause_unsettled = False
+        self._debt_s = 0.0
+        self._seeking = None
 
     def faster(self) -> float:
         self.speed_index = min(self.speed_index + 1, len(SPEEDS) - 1)
@@ -209,7 +291,7 @@ class Driver:
         """One engine step while paused (or pause first): the '.' key."""
         with self.lock:
             self.paused = True
-            self._seeking = None
+            self._settle_pause()
             self._step()
             return self._frame(steps=1, lagging=False)
 
@@ -218,6 +300,7 @@ class Driver:
         satellite when None), then pause there. Gives up after SEEK_LIMIT_S of mission time."""
         if satellite is not None and satellite not in self.sim.satellite_ids:
             raise KeyError(f"unknown satellite {satellite!r}")
+        self._pause_unsettled = False  # a pause still to settle is overtaken by the seek
         self._seeking = kind
         self._seek_satellite = satellite
         self._seek_started_s = self.sim.time_s
@@ -459,22 +542,30 @@ class Driver:
 
     def _advance(self, wall_dt_s: float, clock) -> Frame:
         if self.paused:
+            if self._pause_unsettled:
+                self._settle_pause()
+            self.lock.clear_interrupt()
             return self._frame(steps=0, lagging=False)
         started = clock()
         steps = 0
+        budget_s = self.max_frame_work_s
         if self._seeking is not None or math.isinf(self.speed):
             budget_steps = self.max_steps_per_frame
         else:
+            budget_s = min(budget_s, self.frame_work_s)
             self._debt_s += max(wall_dt_s, 0.0) * self.speed
             budget_steps = min(int(self._debt_s / self.sim.step_s), self.max_steps_per_frame)
         found: Event | None = None
         reached_end = False
+        step_started = started
         while steps < budget_steps and not self.paused:
             if self._at_end():
                 reached_end = self._end_reached = True
                 break
             self._step()
             steps += 1
+            now = clock()
+            last_step_s, step_started = now - step_started, now
             if len(self.sim.directives) and self._take_directives():
                 break
             if self._seeking is not None:
@@ -485,8 +576,13 @@ class Driver:
                     break
                 if self.sim.time_s - self._seek_started_s >= SEEK_LIMIT_S:
                     break
-            if clock() - started > self.max_frame_work_s:  # checked every step: a 10k-satellite step is ~20 ms
+            # Checked every step (a 10k-satellite step is ~30 ms): stop when another thread waits for the
+            # lock (an operator's key) or when one more step like the last would overrun the budget.
+            if self.lock.contended or clock() - started + last_step_s > budget_s:
                 break
+        self.lock.clear_interrupt()
+        if self.paused and self._pause_unsettled:
+            self._settle_pause()
         if not reached_end and self._at_end():
             reached_end = self._end_reached = True
         lagging = False

@@ -3,6 +3,11 @@
 The widget never changes an alarm itself: ``a``/``A``/``z``/``u`` post request messages that the app
 turns into engine commands (``AcknowledgeAlarm``, ``ShelveAlarm``, ``UnshelveAlarm``), and the next
 ``update_alarms`` shows the result. Keys that do not apply to the cursor alarm ring the bell and say why.
+
+At scale (a fleet-wide fault raises thousands of alarms, and the history only grows) a frame costs what the
+screen shows: the alarms are sorted again only when the engine's list changes, the view is toggled or a
+shelving period ends; otherwise only the rows on screen are formatted, to see whether a value or a
+countdown on them changed.
 """
 
 from __future__ import annotations
@@ -154,8 +159,13 @@ class AlarmTable(LineTable):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._alarms: list[Alarm] = []
-        self._current: dict[int, float] = {}
+        self._current: Mapping[int, float] = {}
         self._signature: tuple | None = None
+        self._order_key: tuple | None = None
+        """What the display order was computed from: the alarm list (by identity), the view and the end of
+        the first shelving period still running (the order and the style classes change there)."""
+        self._drawn: tuple | None = None
+        """The rows on screen as last formatted (cells and styles), with the scroll position."""
         self._time_s = 0.0
         self._epoch: datetime | None = None
         self._shown: list[AlarmRow] = []
@@ -173,10 +183,15 @@ class AlarmTable(LineTable):
         (``sim.alarms(active_only=False)``); the active view leaves the cleared ones out.
         `current_values` maps active alarm ids to their quantity's value now (shown instead of the
         value at the last transition)."""
-        self._alarms = list(alarms)
+        if alarms is not self._source:
+            self._source = alarms
+            self._alarms = list(alarms)
         self._time_s = time_s
-        self._current = dict(current_values or {})
+        self._current = current_values if current_values is not None else {}
         self._rebuild()
+
+    _source: object = None
+    """The list last given (the app hands the same list until an alarm changes)."""
 
     @property
     def time_s(self) -> float:
@@ -200,24 +215,36 @@ class AlarmTable(LineTable):
 
     def _rebuild(self) -> None:
         time_s = self._time_s
+        key = self._order_key
+        if key is not None and key[0] is self._source and key[1:-1] == (self.show_history, self._epoch) and time_s < key[-1]:
+            self._refresh_if_drawn_rows_changed()  # same rows in the same order: only values and countdowns move
+            return
         if self.show_history:
             ordered = sorted(self._alarms, key=lambda alarm: (alarm.raised_s, alarm.id), reverse=True)
         else:
             ordered = sorted((a for a in self._alarms if a.active), key=lambda alarm: active_sort_key(alarm, time_s))
+        ends = [a.shelved_until_s for a in ordered if a.active and a.shelved_until_s is not None and a.shelved_until_s > time_s]
+        self._order_key = (self._source, self.show_history, self._epoch, min(ends, default=math.inf))
         shown_rows = [self._describe(alarm) for alarm in ordered]
-        signature = (
-            self.show_history,
-            tuple(
-                (row.alarm, row.state, row.style_class, format_value_vs_limit(row.alarm, self._current.get(row.alarm.id)) if row.alarm.active else "")
-                for row in shown_rows
-            ),
-        )
+        signature = (self.show_history, tuple((row.alarm, row.style_class) for row in shown_rows))
         if signature == self._signature:
-            return  # nothing on screen would change: no repaint
+            self._shown = shown_rows
+            self._refresh_if_drawn_rows_changed()
+            return
         self._signature = signature
         self._shown = shown_rows
         self._index = {shown.alarm.id: index for index, shown in enumerate(self._shown)}
+        self._drawn = None
         self.rows_changed()
+
+    def _refresh_if_drawn_rows_changed(self) -> None:
+        """Format the rows on screen (only those) and repaint if any differs from what was drawn."""
+        top = int(self.scroll_offset.y)
+        rows = range(top, min(top + self.page_rows, len(self._shown)))
+        drawn = (top, self.cursor_index, tuple(self.row_at(index) for index in rows))
+        if drawn != self._drawn:
+            self._drawn = drawn
+            self.refresh()
 
     # Rows are formatted only when drawn (the history can grow long).
 
@@ -226,7 +253,8 @@ class AlarmTable(LineTable):
         return len(self._shown)
 
     def row_at(self, index: int) -> Row:
-        return self._row(self._shown[index])
+        shown = self._shown[index]
+        return self._row(self._describe(shown.alarm))  # the state (a shelving countdown) as of now
 
     def key_at(self, index: int) -> Hashable:
         return self._shown[index].alarm.id
