@@ -170,6 +170,9 @@ FRAME_WORK_SHARE = 0.6
 """While running at a chosen speed a frame steps the engine for at most this share of the frame period (at
 least one step): the rest is the snapshot and the panes. Seeks and MAX speed take the driver's full budget."""
 
+SLOW_PANES_WORK_SHARE = 0.1
+"""The job queue and servicing screens take at most about this share of the time to gather (see ``_slow_period``)."""
+
 SLOW_PANES_PERIOD_S = 0.2
 """While running live, the map and the event log redraw at most this often (5 times a second: as fast as
 anyone reads them, and each redraw of either costs as much as the fleet table's). The clock, the fleet table
@@ -484,12 +487,12 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         queue = None
         now = time.perf_counter()
         if self._screen_shown(self.job_queue) and (frame.paused or self.tick_hz is None or now >= self._queue_due):
-            self._queue_due = now + SLOW_PANES_PERIOD_S
             queue = (self.driver.job_views(include_finished=True), self.driver.workload_metrics())
+            self._queue_due = now + _slow_period(time.perf_counter() - now)
         servicing = None
         if self._screen_shown(self.servicing_screen) and (frame.paused or self.tick_hz is None or now >= self._servicing_due):
-            self._servicing_due = now + SLOW_PANES_PERIOD_S
             servicing = (self.driver.servicers(), self.driver.servicing_missions())
+            self._servicing_due = now + _slow_period(time.perf_counter() - now)
         return FrameBundle(frame=frame, view=view, track=track, alarms=alarms, queue=queue, servicing=servicing, panes=panes,
                            changes=changes)
 
@@ -946,6 +949,13 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self._show_view(widget)
         pane.focus()
         self.call_later(pane.run_action, action)
+
+
+def _slow_period(cost_s: float) -> float:
+    """When a full-screen list is next gathered while running: ``SLOW_PANES_PERIOD_S``, or longer when
+    gathering it took more than ``SLOW_PANES_WORK_SHARE`` of that (the job views of a megaconstellation's
+    20,000 jobs take about a quarter of a second: then every 2.5 s)."""
+    return max(SLOW_PANES_PERIOD_S, cost_s / SLOW_PANES_WORK_SHARE)
 
 
 class CurrentValues(Mapping[int, float]):

@@ -239,3 +239,36 @@ async def test_shelve_screen_returns_duration_and_reason_or_none_and_fits(case):
         await pilot.press("escape")
         assert app.results[-1] is None and not isinstance(app.screen, ShelveScreen)
 
+
+
+async def test_thousands_of_alarms_cost_only_the_rows_on_screen(case, monkeypatch):
+    """A fleet-wide fault raises thousands of alarms: a frame formats the rows on screen, not all of them,
+    and re-sorts only when the engine's list changes; a value changing on screen is still repainted."""
+    import console.widgets.alarm_table as module
+
+    first = next(a for a in case.alarms if a.active)
+    many = [replace(first, id=100_000 + i, raised_s=float(i), acknowledged=False, shelved_until_s=None) for i in range(5000)]
+    values = {alarm.id: 50.0 for alarm in many}
+    formatted = []
+    original = module.format_value_vs_limit
+    monkeypatch.setattr(module, "format_value_vs_limit", lambda alarm, current=None: formatted.append(alarm.id) or original(alarm, current))
+
+    class ManyAlarms(App[None]):
+        def compose(self) -> ComposeResult:
+            yield AlarmTable()
+
+    app = ManyAlarms()
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one(AlarmTable)
+        table.update_alarms(many, case.time_s, values)
+        await pilot.pause()
+        page = table.page_rows
+        assert table.row_count == 5000 and page < 30
+        formatted.clear()
+        for tick in range(1, 11):  # ten frames with the same alarms
+            table.update_alarms(many, case.time_s + tick, values)
+        assert 0 < len(formatted) <= 10 * page and set(formatted) <= {a.id for a in table.shown_alarms()[:page]}
+        top = table.shown_alarms()[0]
+        table.update_alarms(many, case.time_s + 11, {**values, top.id: 99.0})
+        await pilot.pause()
+        assert "99" in table.line_text(1)

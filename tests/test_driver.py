@@ -118,3 +118,75 @@ def test_a_seek_also_stops_at_the_mission_end(small_spec):
     frame = driver.advance(0.1, clock=frozen_clock)
     assert frame.reached_end and frame.paused and frame.found is None and frame.snapshot.time_s == 30.0
     assert driver.seeking is None
+
+
+def test_a_frame_does_not_start_a_step_that_would_overrun_its_budget(small_spec):
+    driver = Driver(Simulation(small_spec), max_steps_per_frame=100, frame_work_s=0.05)
+    driver.speed_index = SPEEDS.index(10000)
+    driver.toggle_pause()
+    step_cost = {"s": 0.03}
+    clock = lambda: driver.sim.step_index * step_cost["s"]  # noqa: E731 - each step "takes" step_cost
+    assert driver.advance(1.0, clock=clock).steps == 1  # 30 ms done, another 30 would pass 50 ms
+    step_cost["s"] = 0.02
+    assert driver.advance(1.0, clock=clock).steps == 2
+    driver.seek(EventKind.SAFE_MODE_ENTRY)  # seeks (and MAX) keep the whole max_frame_work_s
+    driver.max_frame_work_s = 0.105
+    assert driver.advance(1.0, clock=clock).steps == 5
+
+
+def test_an_interrupt_or_a_thread_waiting_for_the_lock_ends_the_frame_after_its_step(small_spec):
+    import threading
+
+    driver = Driver(Simulation(small_spec), max_steps_per_frame=50)
+    driver.speed_index = SPEEDS.index(10000)
+    driver.toggle_pause()
+    driver.lock.interrupt()  # e.g. the operator moved the selection while this frame steps
+    assert driver.advance(1.0, clock=frozen_clock).steps == 1
+    assert driver.advance(1.0, clock=frozen_clock).steps == 50  # the interrupt lasts one frame
+
+    waited = threading.Event()
+    original = driver._step
+
+    def step_while_someone_waits() -> None:
+        original()
+        if driver.sim.step_index == 61:  # a key handler asks for the lock in the middle of a frame
+            threading.Thread(target=lambda: (driver.lock.acquire(), waited.set(), driver.lock.release())).start()
+            while not driver.lock.contended:
+                pass
+
+    driver._step = step_while_someone_waits
+    assert driver.advance(1.0, clock=frozen_clock).steps == 10  # steps 52..61, then the waiting thread's turn
+    assert waited.wait(5.0) and not driver.lock.contended
+
+
+def test_pausing_does_not_wait_for_the_frame_in_progress(small_spec):
+    import threading
+
+    driver = Driver(Simulation(small_spec))
+    driver.seek(EventKind.SAFE_MODE_ENTRY)
+    held, release = threading.Event(), threading.Event()
+    worker = threading.Thread(target=lambda: (driver.lock.acquire(), held.set(), release.wait(5.0), driver.lock.release()))
+    worker.start()
+    held.wait(5.0)
+    assert driver.toggle_pause() is True  # returns at once although another thread holds the lock
+    assert driver.paused and driver.seeking is None
+    release.set()
+    worker.join()
+    frame = driver.advance(1.0, clock=frozen_clock)
+    assert frame.paused and frame.steps == 0 and driver._seeking is None and driver._debt_s == 0.0
+    assert driver.toggle_pause() is False and not driver.paused
+
+
+def test_checkpoints_take_a_bounded_share_of_wall_time(small_spec):
+    from console.driver import CHECKPOINT_WALL_SHARE
+    from engine.checkpoints import Checkpoints
+
+    driver = Driver(Simulation(small_spec), checkpoint_min_wall_s=0.0)
+    driver.checkpoints = Checkpoints(driver.sim, every_s=10.0)  # due after every step
+    driver.toggle_pause()
+    for _ in range(5):
+        driver.step_once()
+    assert len(driver.checkpoints.steps) == 2  # the first copy's cost defers the next well past these steps
+    assert driver.last_checkpoint_cost_s > 0
+    assert math.isclose(driver._next_checkpoint_wall - driver._last_checkpoint_wall,
+                        driver.last_checkpoint_cost_s / CHECKPOINT_WALL_SHARE)

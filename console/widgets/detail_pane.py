@@ -40,11 +40,16 @@ class DetailPane(Widget):
         self._lines_width = 0
         self._painter = ContentLines(self)
         self._sparklines: dict[tuple, tuple[np.ndarray, str]] = {}
+        self.held = False
+        """A view was given with ``hold`` and its lines are not built yet."""
+        self.lines_built = 0
+        """Times the lines were built (tests: a pane out of sight builds none)."""
 
     def show(self, view: SatelliteView | None) -> None:
         """Take a new view; lines are built once here (not again for layout). Only the lines that changed
         are repainted, and the layout is redone only when the number of lines changes."""
         before = self._lines
+        self.held = False
         self._view = view
         self._lines = None
         after = self._current_lines(max(self.content_region.width, 20))
@@ -55,8 +60,21 @@ class DetailPane(Widget):
             width = self.size.width
             self.refresh(*(Region(0, row, width, 1) for row in rows))
 
+    def hold(self, view: SatelliteView | None) -> None:
+        """Take a new view without building its lines (the pane is out of sight): the old lines stay (and
+        keep the pane's height) until ``catch_up``."""
+        if view is not self._view:
+            self._view = view
+            self.held = True
+
+    def catch_up(self) -> None:
+        """Show the view last held, if any."""
+        if self.held:
+            self.show(self._view)
+
     def _current_lines(self, width: int) -> list[Content]:
         if self._lines is None or self._lines_width != width:
+            self.lines_built += 1
             self._lines_width = width
             if self._view is None:
                 self._lines = [Content.assemble(("no satellite selected", "$text-muted"))]
@@ -66,7 +84,8 @@ class DetailPane(Widget):
 
     @property
     def text(self) -> str:
-        """The pane's lines as plain text (what an operator reads, without styles)."""
+        """The pane's lines as plain text (what an operator reads, without styles), brought up to date."""
+        self.catch_up()
         return "\n".join(line.plain for line in self._current_lines(max(self.content_region.width, 20)))
 
     def render_line(self, y: int) -> Strip:
