@@ -76,10 +76,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"rows with {workers} workers differ from the first campaign's")
             times[workers].append(elapsed)
             line.append(f"{workers} worker{'s' if workers != 1 else ''} {elapsed:6.2f} s")
-        print(f"round {round_index + 1}: " + ", ".join(line), flush=True)
+        print(f"round {round_index + 1}: " + ", ".join(line) + f"  (load average {os.getloadavg()[0]:.2f})", flush=True)
 
     load = os.getloadavg()[0]
-    print(f"load average at the end {load:.2f} (above the CPU count, other processes shared the cores)")
+    busy = " (above the CPU count: other processes shared the cores)" if load > (os.cpu_count() or 1) else ""
+    print(f"load average at the end {load:.2f}{busy}")
     base = options.workers[0]
     results = {"mission": campaign.mission_id, "runs": options.runs, "rounds": options.rounds, "cpus": os.cpu_count(),
                "load_average_end": round(load, 2), "workers": {}}
