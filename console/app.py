@@ -267,6 +267,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         self._changes = 0
         """Operator changes so far that a frame in flight may not have seen (``_refresh_soon``)."""
         self._last_frame: Frame | None = None
+        self._checkpoints_noted = False
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -379,7 +380,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         before, now = self._shown, self._on_screen()
         self._shown = now
         if now[0] - before[0] or any(shown and not was for shown, was in zip(now[1], before[1])):
-            self.refresh_now()
+            self._refresh_soon()
 
     # ------------------------------------------------------------------------------------------ frames
 
@@ -545,6 +546,9 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             if bundle.servicing is not None and self._screen_shown(self.servicing_screen):
                 self.servicing_screen.update(*bundle.servicing, snapshot.satellite_ids, snapshot.time_s)
 
+        if self.driver.checkpoints_stopped and not self._checkpoints_noted:
+            self._checkpoints_noted = True
+            self._note_checkpoints_stopped()
         for directive in frame.directives:
             self._follow_directive(directive)
         if self.driver.replay_mismatch is not None and not self._mismatch_shown:
@@ -567,6 +571,13 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             self.notify(ending, title="Mission end", timeout=10)
             self._flush_events()
             self.query_one(EventLog).add_note(snapshot.time_s, ending)
+
+    def _note_checkpoints_stopped(self) -> None:
+        driver = self.driver
+        assert driver.checkpoints is not None
+        last = format_clock(driver.checkpoints.steps[-1] * driver.sim.step_s)
+        self._note(f"rewind points stopped: copying this fleet's state took {driver.last_checkpoint_cost_s:.1f} s, "
+                   f"a stall of the console each time; a rewind now replays from the last one (T+{last})")
 
     def _current_values(self, snapshot) -> Mapping[int, float]:
         """The alarmed quantity's value now, for every active alarm: looked up when asked, so a frame costs

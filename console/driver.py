@@ -169,6 +169,10 @@ class Driver:
     _next_checkpoint_wall: float = 0.0
     last_checkpoint_cost_s: float = 0.0
     """How long the last checkpoint copy took (wall seconds)."""
+    checkpoint_max_copy_s: float | None = 0.5
+    """Once a copy took longer than this, no more checkpoints are taken (each would stall the console that
+    long: 10,080 satellites take about 1 s at T+30 min and 8 s at T+3 h, growing with the job table); a
+    rewind then replays from the last one. None: no limit."""
 
     def _step(self) -> None:
         if self.replayer is not None:
@@ -183,7 +187,7 @@ class Driver:
             self.sim.step()
         if self.archive is not None:
             self.archive.record_step(self.sim)
-        if self.checkpoints is not None:
+        if self.checkpoints is not None and not self.checkpoints_stopped:
             now = time.perf_counter()
             if now - self._last_checkpoint_wall >= self.checkpoint_min_wall_s and now >= self._next_checkpoint_wall:
                 taken = len(self.checkpoints.steps)
@@ -193,6 +197,12 @@ class Driver:
                     self.last_checkpoint_cost_s = done - now
                     self._last_checkpoint_wall = done
                     self._next_checkpoint_wall = done + self.last_checkpoint_cost_s / CHECKPOINT_WALL_SHARE
+
+    @property
+    def checkpoints_stopped(self) -> bool:
+        """No more checkpoints are taken: the last copy took longer than ``checkpoint_max_copy_s``."""
+        limit = self.checkpoint_max_copy_s
+        return limit is not None and self.last_checkpoint_cost_s > limit
 
     def rewind(self, time_s: float) -> int:
         """Go back to mission time `time_s` of this run (the step at or before it): the state then, rebuilt

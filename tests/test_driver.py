@@ -190,3 +190,16 @@ def test_checkpoints_take_a_bounded_share_of_wall_time(small_spec):
     assert driver.last_checkpoint_cost_s > 0
     assert math.isclose(driver._next_checkpoint_wall - driver._last_checkpoint_wall,
                         driver.last_checkpoint_cost_s / CHECKPOINT_WALL_SHARE)
+
+
+def test_checkpoints_stop_once_a_copy_would_stall_the_console(small_spec):
+    from engine.checkpoints import Checkpoints
+
+    driver = Driver(Simulation(small_spec), checkpoint_min_wall_s=0.0, checkpoint_max_copy_s=1e-9)
+    driver.checkpoints = Checkpoints(driver.sim, every_s=10.0)
+    driver.step_once()
+    assert len(driver.checkpoints.steps) == 2 and driver.checkpoints_stopped
+    driver._next_checkpoint_wall = 0.0  # not held back by the wall-time share: stopped by the copy's cost
+    for _ in range(3):
+        driver.step_once()
+    assert len(driver.checkpoints.steps) == 2
