@@ -332,7 +332,10 @@ def sweep_run_mission(mission: str, run: int, campaign_seed: int | None, err: Co
     path = Path(directory.name) / f"{campaign.mission_id}-run{run}.toml"
     header = (f"# Run {run} of the {campaign.mission_id} campaign (campaign seed {campaign.seed}, hash {campaign.hash}),\n"
               f"# written by omc --sweep-run from {campaign.source}: the mission with this run's overrides and seed.\n")
-    path.write_text(header + dumps(run_document(campaign.document, item)), encoding="utf-8")
+    document = run_document(campaign.document, item)
+    mission_table = document.setdefault("mission", {})  # the console's title bar says which run this is
+    mission_table["title"] = f"{mission_table.get('title', campaign.mission_id)} · sweep run {run}"
+    path.write_text(header + dumps(document), encoding="utf-8")
     spec = load_mission(path)
     if err is not None:
         overrides = ", ".join(f"{key} = {value!r}" for key, value in item.overrides().items()) or "no overrides"
