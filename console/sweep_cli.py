@@ -334,7 +334,7 @@ def sweep_run_mission(mission: str, run: int, campaign_seed: int | None, err: Co
               f"# written by omc --sweep-run from {campaign.source}: the mission with this run's overrides and seed.\n")
     document = run_document(campaign.document, item)
     mission_table = document.setdefault("mission", {})  # the console's title bar says which run this is
-    mission_table["title"] = f"{mission_table.get('title', campaign.mission_id)} · sweep run {run}"
+    mission_table["title"] = f"sweep run {run} · {mission_table.get('title', campaign.mission_id)}"
     path.write_text(header + dumps(document), encoding="utf-8")
     spec = load_mission(path)
     if err is not None:
