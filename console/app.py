@@ -268,6 +268,10 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
         """Operator changes so far that a frame in flight may not have seen (``_refresh_soon``)."""
         self._last_frame: Frame | None = None
         self._checkpoints_noted = False
+        self._paint_first = False
+        """The next frame starts only after the screen has been painted (it shows an operator's key: the
+        engine stepping in the worker would otherwise slow the paint down, both wanting Python's lock)."""
+        self._applied_changes = 0
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -385,6 +389,10 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
     # ------------------------------------------------------------------------------------------ frames
 
     def _tick(self) -> None:
+        if self._paint_first:
+            self._paint_first = False
+            self.call_after_refresh(self._tick)
+            return
         now = time.perf_counter()
         wall_dt_s, self._last_tick = now - self._last_tick, now
         if self.driver.paused and not self._alarms_dirty:
@@ -406,6 +414,9 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             self._apply_bundle(bundle)
             if bundle.changes != self._changes:  # gathered before an operator change: show it now
                 self.refresh_now()
+            if self._changes != self._applied_changes:  # this frame shows an operator's change: paint it first
+                self._applied_changes = self._changes
+                self._paint_first = True
         finally:
             self._schedule_next_tick(started)
 
@@ -420,6 +431,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
                 self._update_clock(self._last_frame)  # run state and speed at once: they are the driver's
         else:
             self.refresh_now()
+            self._applied_changes = self._changes
+            self._paint_first = True
 
     def _schedule_next_tick(self, started: float) -> None:
         if not self.tick_hz or not self.is_running:
