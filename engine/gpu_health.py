@@ -559,7 +559,9 @@ class GpuHealth:
 
         # Candidates: slots where at least one event may have happened (fixed-shape draw, independent of states).
         clocks = self._event_rng.random(out=self._clocks)
-        candidates = np.flatnonzero(np.less(clocks, any_event[:, None], out=self._rang))
+        # (each satellite's probability spelled out per GPU first: an (N, 1) operand is 3x slower than a full one)
+        per_gpu = np.repeat(any_event, g).reshape(n, g)
+        candidates = np.flatnonzero(np.less(clocks, per_gpu, out=self._rang))
         candidates = candidates[self._present_flat[candidates]]
         state_flat = self.state.reshape(-1)  # state at the start of the step
         ce_slots, ce_counts = self._correctable_errors(self._ce_per_s * dt * scale, state_flat)
