@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.gpus import per_satellite_sum
 from engine.jobs import PendingReason
 
 _BIG = np.iinfo(np.int64).max
@@ -89,7 +90,7 @@ class GpuPool:
         self.topology = topology
         self.mask = mask
         if _counts is None:
-            count = mask.sum(axis=1).astype(np.int64)
+            count = per_satellite_sum(mask) if mask.shape[1] else np.zeros(mask.shape[0], dtype=np.int64)
             plane_count = np.bincount(topology.plane, weights=count, minlength=topology.n_planes).astype(np.int64)
             _counts = (count, plane_count)
         self.count: np.ndarray = _counts[0]
@@ -126,10 +127,15 @@ class GpuPool:
             return None
         count = self.count
         if gpus <= g and self.sat_max() >= gpus:
-            room = count >= gpus
-            if prefer is not None and (room & prefer).any():
-                room &= prefer
-            sat = int(np.argmin(np.where(room, count, g + 1)))
+            if prefer is None:  # best fit: fewest free GPUs that still hold the gang, lowest index on a tie;
+                # count - gpus as uint8 wraps satellites without room past every fitting one (g < 128)
+                sat = int(np.argmin((count - gpus).astype(np.uint8))) if g < 128 else \
+                    int(np.argmin(np.where(count >= gpus, count, g + 1)))
+            else:
+                room = count >= gpus
+                if (room & prefer).any():
+                    room &= prefer
+                sat = int(np.argmin(np.where(room, count, g + 1)))
             return np.flatnonzero(self.mask[sat])[:gpus] + sat * g
         plane = int(np.argmin(np.where(self.plane_count >= gpus, self.plane_count, _BIG)))
         members = topo.members[plane]
@@ -150,10 +156,7 @@ class GpuPool:
         sel = np.unique(gpus_flat[flat[gpus_flat]])
         if sel.size:
             flat[sel] = False
-            sats = sel // self.topology.gpus_per_sat
-            np.subtract.at(self.count, sats, 1)
-            np.subtract.at(self.plane_count, self.topology.plane[sats], 1)
-            self._sat_max = self._plane_max = None
+            self._recount(sel // self.topology.gpus_per_sat, -1)
 
     def add(self, gpus_flat: np.ndarray) -> None:
         """Put GPUs into the pool (those already in it are ignored)."""
@@ -161,10 +164,19 @@ class GpuPool:
         sel = np.unique(gpus_flat[~flat[gpus_flat]])
         if sel.size:
             flat[sel] = True
-            sats = sel // self.topology.gpus_per_sat
-            np.add.at(self.count, sats, 1)
-            np.add.at(self.plane_count, self.topology.plane[sats], 1)
-            self._sat_max = self._plane_max = None
+            self._recount(sel // self.topology.gpus_per_sat, 1)
+
+    def _recount(self, sats: np.ndarray, sign: int) -> None:
+        """Per-satellite and per-plane counts after GPUs of `sats` (ascending, one entry per GPU) left
+        (sign -1) or joined (+1) the pool."""
+        if sats[0] == sats[-1]:  # the usual gang: one satellite (np.add.at costs ~10x more)
+            sat = int(sats[0])
+            self.count[sat] += sign * sats.size
+            self.plane_count[self.topology.plane[sat]] += sign * sats.size
+        else:
+            np.add.at(self.count, sats, sign)
+            np.add.at(self.plane_count, self.topology.plane[sats], sign)
+        self._sat_max = self._plane_max = None
 
 
 # ------------------------------------------------------------------------------------ pass in/out
