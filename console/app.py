@@ -569,7 +569,8 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
             m = self.driver.replay_mismatch
             where = f" on {m.satellite}" if m.satellite else ""
             text = (f"the re-run differs from the recording at step {m.step_index} (T+{format_clock(m.time_s)}): "
-                    f"{m.what}{where}, recorded {m.recorded}, now {m.replayed}; paused")
+                    f"{m.what}{where}, recorded {m.recorded}, now {m.replayed}; paused"
+                    + (f" ({m.note})" if m.note else ""))
             self.notify(text, title="Replay mismatch", severity="error", timeout=30)
             self._flush_events()
             self.query_one(EventLog).add_note(m.time_s, f"replay mismatch: {text}")

@@ -184,9 +184,8 @@ def replay_command(options: argparse.Namespace) -> int:
                                 soft_wrap=True)
                 return 0
             m = result.mismatch
-            err.print(f"[bold red]mismatch[/] {options.archive}: the re-run differs from the recording at step {m.step_index} "
-                      f"(T+{m.time_s:.0f} s): {m.what}" + (f" on {m.satellite}" if m.satellite else "")
-                      + f": recorded {m.recorded}, re-run {m.replayed}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]mismatch[/] {options.archive}: the re-run differs from the recording at {m.describe()}",
+                      highlight=False, soft_wrap=True)
             return 1
         from console.app import make_replay_app
 

@@ -435,6 +435,20 @@ class ArchiveReader:
         return ArchiveSettings(tuple(raw["parameters"]), raw["telemetry_period_s"], raw["parameter_periods_s"],
                                raw["float32"], raw["commit_every_steps"])
 
+    @property
+    def software_version(self) -> str:
+        """The version of omc that recorded the archive."""
+        return self.meta.get("software_version", "unknown")
+
+    def version_note(self) -> str | None:
+        """None when this version of the software made the archive; otherwise a sentence naming both
+        versions (a re-run with changed models can differ from the recording for that reason alone)."""
+        recorded, running = self.software_version, _software_version()
+        if recorded == running:
+            return None
+        return (f"recorded by omc {recorded}, re-run by omc {running}: the models changed between versions, "
+                "which alone can make the runs differ")
+
     def mission_spec(self):
         """The recorded mission, rebuilt from the archive alone."""
         from engine.mission import load_mission_document

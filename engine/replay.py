@@ -9,7 +9,7 @@ the telemetry and events it recorded, reporting the first difference.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -100,6 +100,15 @@ class Mismatch:
     satellite: str | None
     recorded: object
     replayed: object
+    note: str | None = None
+    """Set when another version of the software made the recording (which alone can explain a difference)."""
+
+    def describe(self) -> str:
+        """One line: where, what, both values, and the version note if any."""
+        where = f" on {self.satellite}" if self.satellite else ""
+        text = (f"step {self.step_index} (T+{self.time_s:.0f} s): {self.what}{where}: recorded {self.recorded}, "
+                f"re-run {self.replayed}")
+        return text + (f" ({self.note})" if self.note else "")
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,8 @@ def verify_archive(reader, branch: int = 1) -> Verification:
         expected = recorded_events[cursor]
         problem = Mismatch(end_step, expected["time_s"], "events", expected["satellite"],
                            (expected["kind"], expected["message"]), None)
+    if problem is not None:
+        problem = replace(problem, note=reader.version_note())
     return Verification(sim.step_index, samples, events, problem)
 
 
@@ -199,7 +210,8 @@ class RecordingCheck:
                 row = int(rows[0]) if len(rows) else 0
                 return Mismatch(sim.step_index, sim.time_s, name, self.ids[row] if row < len(self.ids) else None,
                                 stored[row].tolist() if stored.ndim else stored.tolist(),
-                                now[row].tolist() if now.ndim and now.shape == stored.shape else now.tolist())
+                                now[row].tolist() if now.ndim and now.shape == stored.shape else now.tolist(),
+                                note=self.reader.version_note())
             self.samples_checked += 1
         return None
 

@@ -170,3 +170,24 @@ def test_omc_replay_verify_says_ok_names_the_first_difference_and_refuses_junk(m
     junk.write_text("nothing")
     refused = omc("replay", str(junk), "--verify")
     assert refused.returncode == 1 and "not a readable archive" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_difference_in_a_recording_made_by_another_version_says_so(mission, tmp_path):
+    """A re-run by changed models can differ from an older recording for that reason alone: the mismatch
+    names both versions; a recording by this version has no such note."""
+    path = tmp_path / "versions.omc"
+    _record(mission, path, until_s=1800)
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM journal")  # a difference the re-run will find
+    with ArchiveReader(path) as reader:
+        same = verify_archive(reader)
+    assert not same.ok and same.mismatch.note is None
+    assert "recorded by omc" not in same.mismatch.describe()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '0.0.1' WHERE key = 'software_version'")
+    with ArchiveReader(path) as reader:
+        assert reader.software_version == "0.0.1"
+        other = verify_archive(reader)
+    assert not other.ok and other.mismatch.step_index == same.mismatch.step_index
+    assert "recorded by omc 0.0.1, re-run by omc " in other.mismatch.note
+    assert other.mismatch.note in other.mismatch.describe()
