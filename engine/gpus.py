@@ -102,15 +102,17 @@ class GpuState:
         requested = np.asarray(utilization, dtype=float)
         if requested.ndim == 0:  # one workload level for the whole fleet
             u = np.where(paused, policy.paused_utilization, requested)[:, None]
-        else:  # per GPU (N, G), e.g. from the job scheduler; pausing caps it
+        elif paused.any():  # per GPU (N, G), e.g. from the job scheduler; pausing caps it
             u = np.where(paused[:, None], np.minimum(requested, policy.paused_utilization), requested)
+        else:
+            u = requested
         if u.shape[1] != self._tdp_w.shape[1]:  # one level per satellite: spelled out per GPU once, since
             u = np.repeat(u, self._tdp_w.shape[1], axis=1)  # an (N, 1) operand makes every (N, G) operation 3x slower
         c_dt, c_dt_plus_g = self._per_dt(dt_s)
         gain = u * self._tdp_slope  # W per K of junction temperature inside the throttling band
         # junction temperature if the GPU throttles this step (backward Euler with the cap linear in T_j)
         junction_in_band = c_dt * junction_k
-        junction_in_band += self._conductance * loop_k[:, None]
+        junction_in_band += self._conductance * np.repeat(loop_k, junction_in_band.shape[1]).reshape(junction_in_band.shape)
         junction_in_band += self._idle_w
         junction_in_band += u * self._dynamic_w
         junction_in_band += gain * self._throttle_k

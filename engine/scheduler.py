@@ -318,12 +318,13 @@ class Scheduler:
         """
         topo = self.topology
         cfg = self.config
-        host = base & headroom[:, None]
+        every_headroom = bool(headroom.all())  # the usual case: no (N, G) masking by a broadcast column
+        host = base if every_headroom else base & headroom[:, None]
         claimed = np.zeros(base.shape, dtype=bool)
         for _, claim in claims:
             claimed.reshape(-1)[claim] = True
-        free_nohead = GpuPool(topo, base & ~occupied & ~claimed)
-        free = GpuPool(topo, free_nohead.mask & headroom[:, None])
+        free_nohead = GpuPool(topo, base & ~occupied & ~claimed if claims else base & ~occupied)
+        free = free_nohead.copy() if every_headroom else GpuPool(topo, free_nohead.mask & headroom[:, None])
         host_flat = (host & ~claimed).reshape(-1)
 
         starts: list[Start] = []

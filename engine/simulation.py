@@ -345,7 +345,9 @@ class Simulation:
             available = available & ~condition.rebooting[:, None]
         work_level = self.shed_level
         if self.workload is not None:  # the scheduler places work for this step on GPUs usable now
-            usable = available & ~self.gpus.shutdown & (work_level < ShedLevel.SAFE)[:, None]
+            usable = available & ~self.gpus.shutdown
+            if (work_level >= ShedLevel.SAFE).any():
+                usable &= (work_level < ShedLevel.SAFE)[:, None]
             headroom = (work_level == ShedLevel.NOMINAL) & ~self._throttled_any
             _, busy = self.workload.begin_step(previous_time, usable, self._killed, headroom, self._not_drained,
                                                self._throttled_any)

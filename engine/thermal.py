@@ -58,6 +58,7 @@ class ThermalState:
         """Share of the loop's flow through the radiator in the last step (the rest bypasses it)."""
         self.gpu_count = hw.gpu_count.astype(float)
         self._every_slot_filled = bool(hw.gpu_present.all())
+        self._per_gpu_cache: tuple[float, np.ndarray, np.ndarray] | None = None
         """Every satellite has the fleet's largest GPU count (no empty slots to mask in the step)."""
         self.radiator_emitting_m2 = 2.0 * hw.radiator_m2
         self.radiator_area_fraction = np.ones(hw.count)
@@ -104,9 +105,10 @@ class ThermalState:
         present = hw.gpu_present
         # Junction j: T_j' = a_j + b * T_loop'
         denominator = c_j_dt + g_jc
-        a = c_j_dt * self.junction_k
+        c_j_dt_per_gpu, denominator_per_gpu = self._per_gpu_terms(dt_s, c_j_dt, denominator)
+        a = c_j_dt_per_gpu * self.junction_k
         a += gpu_heat_w
-        a /= denominator
+        a /= denominator_per_gpu
         every_slot_filled = self._every_slot_filled
         if not every_slot_filled:
             a = np.where(present, a, 0.0)
@@ -132,11 +134,22 @@ class ThermalState:
         radiator_new = (a11 * b2 + g_lr * b1) / determinant
 
         radiated = radiated_now + slope * (radiator_new - self.radiator_k)
-        junction = a + b[:, None] * loop_new[:, None]
+        junction = np.repeat(b * loop_new, a.shape[1]).reshape(a.shape)
+        junction += a
         self.junction_k = junction if every_slot_filled else np.where(present, junction, loop_new[:, None])
         self.loop_k = loop_new
         self.radiator_k = radiator_new
         return radiated
+
+    def _per_gpu_terms(self, dt_s: float, c_j_dt: np.ndarray, denominator: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """C/dt and C/dt + G spelled out per GPU slot (N, G), kept for the last step length: (N, 1)
+        operands broadcast over (N, G) make each operation ~3x slower."""
+        cached = self._per_gpu_cache
+        if cached is None or cached[0] != dt_s:
+            shape = self.junction_k.shape
+            cached = self._per_gpu_cache = (dt_s, np.ascontiguousarray(np.broadcast_to(c_j_dt, shape)),
+                                            np.ascontiguousarray(np.broadcast_to(denominator, shape)))
+        return cached[1], cached[2]
 
     def _valve_conductance(
         self, g_full: np.ndarray, loop_diagonal: np.ndarray, radiator_diagonal: np.ndarray, b1: np.ndarray, b2: np.ndarray

@@ -504,8 +504,10 @@ class Workload:
     def _schedule(self, time_s: float, usable: np.ndarray, headroom: np.ndarray, thermal_limited: np.ndarray | None) -> None:
         self._dirty = False
         c = self._c
-        base = self._present & usable & ~self._drained[:, None]
-        host_flat = (base & headroom[:, None]).reshape(-1)
+        base = self._present & usable
+        if self._drained.any():
+            base &= ~self._drained[:, None]
+        host_flat = (base if headroom.all() else base & headroom[:, None]).reshape(-1)
         for j, gpus in list(self._claims.items()):
             if not host_flat[gpus].all():  # a claimed GPU went down, or its satellite lost headroom: start over
                 del self._claims[j]
