@@ -46,9 +46,9 @@ class GroundNetwork:
         self.sin_min_elevation = np.sin(np.radians(self.min_elevation_deg))
         self._g_dot_up = np.einsum("ij,ij->i", self.positions_km, self.up)
         self._g_norm2 = np.einsum("ij,ij->i", self.positions_km, self.positions_km)
-        self._up_and_minus_2g = np.ascontiguousarray(np.concatenate([self.up.T, -2.0 * self.positions_km.T], axis=1))
-        """(3, 2M): one matrix product gives every r·up and -2 r·g (see ``sin_elevation``)."""
-        self._offsets = np.concatenate([-self._g_dot_up, self._g_norm2])
+        self._up_and_minus_2g_by_row = np.ascontiguousarray(np.concatenate([self.up, -2.0 * self.positions_km]))
+        """(2M, 3): one matrix product gives every r·up and -2 r·g (see ``sin_elevation``)."""
+        self._offsets_by_row = np.concatenate([-self._g_dot_up, self._g_norm2])[:, None]
 
     @property
     def count(self) -> int:
@@ -57,14 +57,17 @@ class GroundNetwork:
     def sin_elevation(self, positions_ecef_km: np.ndarray) -> np.ndarray:
         """(N, M) sine of each satellite's elevation above each station's horizon."""
         m = len(self.ids)
-        both = positions_ecef_km @ self._up_and_minus_2g  # (N, 2M): r·up | -2 r·g
-        both += self._offsets  # (r - g)·up | |g|² - 2 r·g
-        r_dot_up, distance2 = both[:, :m], both[:, m:]
-        r_norm2 = np.einsum("ij,ij->i", positions_ecef_km, positions_ecef_km)
-        distance2 += np.repeat(r_norm2, m).reshape(len(r_norm2), m)  # (spelled out: an (N, 1) operand is 3x slower)
+        # Worked station by satellite, (2M, N): every row is one contiguous run over the fleet, which numpy
+        # loops over ~2x faster than the eight-wide rows of (N, M); the result is laid out (N, M) at the end.
+        both = self._up_and_minus_2g_by_row @ positions_ecef_km.T  # r·up | -2 r·g
+        both += self._offsets_by_row  # (r - g)·up | |g|² - 2 r·g
+        distance2 = both[m:]
+        distance2 += np.einsum("ij,ij->i", positions_ecef_km, positions_ecef_km)  # |r - g|²
         np.maximum(distance2, 1e-6, out=distance2)
         np.sqrt(distance2, out=distance2)
-        return r_dot_up / distance2
+        sin_elevation = both[:m]
+        np.divide(sin_elevation, distance2, out=sin_elevation)
+        return np.ascontiguousarray(sin_elevation.T)
 
     def slant_range_km(self, positions_ecef_km: np.ndarray) -> np.ndarray:
         """(N, M) distance from each station to each satellite."""
