@@ -77,8 +77,9 @@ class LinkTableRouter:
 
     The table (a < b, pairs unique and sorted by (a, b), as ``IslLinks`` keeps them) is laid out once as
     the rows of the symmetric sparse graph in canonical order (by row, then column); each call keeps the
-    entries of the links carrying traffic and adds the ground node, which builds the very matrix
-    ``route_to_ground`` would build, without sorting it again.
+    entries of the links carrying traffic and adds the ground node's row (its edges to the gateways; the
+    search starts there, so the edges back to it, which ``route_to_ground`` keeps, change nothing): the
+    same routes as ``route_to_ground``, without sorting the graph again.
     """
 
     def __init__(self, satellite_count: int, a: np.ndarray, b: np.ndarray):
@@ -110,12 +111,11 @@ class LinkTableRouter:
         ground_sat, station_of_link, ground_s = _ground_links(n, ground_satellite, ground_station, ground_latency_s)
         order = np.argsort(ground_sat, kind="stable")
         gateways, gateway_s = ground_sat[order], ground_s[order]
-        # a gateway's edge to the ground node (column n) ends its row; the ground node's row comes last
-        at = np.searchsorted(row, gateways, side="right")
-        indices = np.concatenate([np.insert(col, at, np.int32(n)), gateways.astype(np.int32)])
-        data = np.concatenate([np.insert(weight, at, gateway_s), gateway_s])
+        # The ground node's row (its edges to the gateways) comes last. The search starts there, so the
+        # edges back to it would never shorten anything and are left out: the same distances and tree.
+        indices = np.concatenate([col, gateways.astype(np.int32)])
+        data = np.concatenate([weight, gateway_s])
         counts = np.bincount(row, minlength=n + 1)
-        counts[gateways] += 1
         counts[n] = len(gateways)
         indptr = np.zeros(n + 2, dtype=np.int32)
         np.cumsum(counts, out=indptr[1:])
