@@ -47,6 +47,15 @@ def _error(err: Console, message: str) -> None:
     err.print(f"[bold red]error[/] {message}", highlight=False, soft_wrap=True, markup=True)
 
 
+def _refused(err: Console, error: Exception) -> None:
+    """A mission file's errors (each with file, line and key) or a campaign's one reason, on stderr."""
+    if isinstance(error, MissionError):
+        for issue in error.issues:
+            err.print(f"[bold red]error[/] {issue}", markup=True, highlight=False, soft_wrap=True)
+    else:
+        _error(err, str(error))
+
+
 def sweep_command(options: argparse.Namespace) -> int:
     """``omc sweep``."""
     from engine.sweep import SweepError, read_results
@@ -83,12 +92,8 @@ def sweep_command(options: argparse.Namespace) -> int:
         return 2
     try:
         return _run_campaign(options, err, out)
-    except MissionError as error:
-        for issue in error.issues:
-            err.print(f"[bold red]error[/] {issue}", markup=True, highlight=False, soft_wrap=True)
-        return 1
-    except SweepError as error:
-        _error(err, str(error))
+    except (MissionError, SweepError) as error:
+        _refused(err, error)
         return 1
 
 
@@ -352,12 +357,8 @@ def open_sweep_run(opened: argparse.Namespace) -> int:
     err = Console(stderr=True)
     try:
         run = sweep_run_mission(opened.mission, opened.sweep_run, opened.seed, err)
-    except MissionError as error:
-        for issue in error.issues:
-            err.print(f"[bold red]error[/] {issue}", markup=True, highlight=False, soft_wrap=True)
-        return 1
-    except SweepError as error:
-        _error(err, str(error))
+    except (MissionError, SweepError) as error:
+        _refused(err, error)
         return 1
     return open_mission(opened.mission, seed=run.seed, record=None if opened.no_record else (opened.record or True),
                         spec=run.spec)
