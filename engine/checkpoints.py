@@ -23,6 +23,12 @@ def clone_simulation(sim: Simulation) -> Simulation:
     """An independent copy of `sim` at its current step: stepping either changes nothing in the other."""
     memo: dict[int, object] = {id(satrec): satrec for satrec in sim._satrecs}
     memo[id(sim._orbits)] = sim._orbits  # SGP4 elements: read-only, and not copyable
+    # The mission as loaded is never changed by a run (frozen dataclasses all the way down to its tables):
+    # shared, not copied (at 10,000 satellites its copy was a third of a checkpoint's cost).
+    memo[id(sim.spec)] = sim.spec
+    memo[id(sim.spec.satellites)] = sim.spec.satellites
+    for satellite in sim.spec.satellites:
+        memo[id(satellite)] = satellite
     return copy.deepcopy(sim, memo)
 
 

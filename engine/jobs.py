@@ -139,6 +139,9 @@ class PartitionSpec:
         if self.max_wall_s is not None and not self.max_wall_s > 0:
             raise ValueError(f"partition {self.name}: max_wall_s must be positive")
 
+    def __deepcopy__(self, memo: dict) -> "PartitionSpec":
+        return self  # immutable (frozen, scalar fields): engine checkpoints share it instead of copying it
+
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -236,6 +239,9 @@ class JobSpec:
             rule = young_interval_s if interval == "young" else daly_interval_s
             return max(rule(delta, mtbf), delta)
         return float(interval)
+
+    def __deepcopy__(self, memo: dict) -> "JobSpec":
+        return self  # immutable (frozen, scalar fields): engine checkpoints share it instead of copying it
 
 
 @dataclass(frozen=True)
@@ -355,6 +361,9 @@ class JobTransition:
     from_state: JobState | None
     to_state: JobState
     reason: str = ""
+
+    def __deepcopy__(self, memo: dict) -> "JobTransition":
+        return self  # immutable (frozen, scalar fields): engine checkpoints share it instead of copying it
 
 
 @dataclass(frozen=True)

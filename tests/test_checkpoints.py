@@ -42,6 +42,21 @@ def test_a_clone_steps_on_exactly_and_independently(spec):
     assert sim.drain_events() and twin.drain_events()
 
 
+def test_a_clone_shares_only_what_never_changes(spec):
+    """The mission as loaded and the frozen job specs and transitions are shared (a 10,000-satellite
+    checkpoint spent most of its time copying them); the live job records are copied."""
+    sim = Simulation(spec)
+    sim.run_until(1800)
+    copy = clone_simulation(sim)
+    assert copy.spec is sim.spec and copy.spec.satellites[0] is sim.spec.satellites[0]
+    job, twin = sim.workload._jobs[0], copy.workload._jobs[0]
+    assert twin is not job and twin.spec is job.spec
+    assert copy.workload._log[0] is sim.workload._log[0]
+    before = (job.state, job.restarts, job.gpus_flat is None)
+    copy.run_until(7200)
+    assert (job.state, job.restarts, job.gpus_flat is None) == before  # stepping the copy left the original alone
+
+
 def test_rewinding_gives_the_state_the_run_had_and_a_branch_can_differ(spec):
     sim = Simulation(spec)
     checkpoints = Checkpoints(sim, every_s=1200.0)
