@@ -52,6 +52,10 @@ def test_a_clone_shares_only_what_never_changes(spec):
     job, twin = sim.workload._jobs[0], copy.workload._jobs[0]
     assert twin is not job and twin.spec is job.spec
     assert copy.workload._log[0] is sim.workload._log[0]
+    running = next(j for j in sim.workload._jobs if j.gpus_flat is not None)
+    copied = copy.workload._jobs[running.index]
+    assert copied.gpus_flat is not running.gpus_flat and np.array_equal(copied.gpus_flat, running.gpus_flat)
+    assert copy.workload._by_id[running.id] is copied  # one copy per job, wherever it is referenced
     before = (job.state, job.restarts, job.gpus_flat is None)
     copy.run_until(7200)
     assert (job.state, job.restarts, job.gpus_flat is None) == before  # stepping the copy left the original alone
