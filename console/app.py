@@ -44,7 +44,7 @@ from console.palette import TargetedCommands
 from console.screens.shelve import ShelveScreen
 from console.widgets.alarm_table import AlarmTable
 from console.widgets.clock_bar import ClockBar, ClockState, alarm_counts, speed_text
-from console.widgets.event_log import EventLog
+from console.widgets.event_log import EventLog, log_capacity
 from console.widgets.fleet_table import FleetTable
 from console.widgets.ground_track_map import GroundTrackMap
 from console.widgets.satellite_detail import SatelliteDetail
@@ -289,7 +289,7 @@ class MissionControlApp(WorkloadActions, NetworkActions, FaultActions, Servicing
                 yield SatelliteDetail(id="detail-pane", classes="pane")
                 with Vertical(id="map-pane", classes="pane"):
                     yield GroundTrackMap(id="map")
-                yield EventLog(id="events-pane", classes="pane")
+                yield EventLog(max_entries=log_capacity(len(self.spec.satellites)), id="events-pane", classes="pane")
         yield Footer()
 
     def on_mount(self) -> None:

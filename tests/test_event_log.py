@@ -189,3 +189,24 @@ async def test_lines_render_at_the_widget_width(run):
                 log.move_cursor(top)
                 for y in range(log.scrollable_content_region.height):
                     assert strip_width(list(log.render_line(y))) == content_width
+
+
+def test_a_big_fleet_keeps_hours_of_events():
+    """A 10,080-satellite fleet logs ~470 events a 30 s step: 10,000 entries would be ten minutes, so the
+    log keeps 20 an satellite there (3.5 h), and small fleets keep the 10,000."""
+    from console.widgets.event_log import MAX_ENTRIES, log_capacity
+
+    assert log_capacity(12) == log_capacity(500) == MAX_ENTRIES
+    assert log_capacity(10_080) == 201_600
+    assert log_capacity(10_080) / 470 * 30 / 3600 > 3.5
+
+
+async def test_the_console_sizes_its_event_log_by_the_fleet(write_mission):
+    from console.app import MissionControlApp
+    from console.widgets.event_log import log_capacity
+    from tests.conftest import SMALL_MISSION
+
+    spec = load_mission(write_mission(SMALL_MISSION.replace("sats_per_plane = 3", "sats_per_plane = 600")))
+    app = MissionControlApp(spec, record_to=None)
+    async with app.run_test(size=(120, 40)):
+        assert app.query_one(EventLog).max_entries == log_capacity(1200) == 24_000

@@ -24,6 +24,15 @@ from console.widgets.line_table import Column, LineTable, Row
 from engine import Event, EventKind, Severity, format_clock
 
 MAX_ENTRIES = 10_000
+ENTRIES_PER_SATELLITE = 20
+"""A big fleet logs hundreds of events a step (a 10,080-satellite fleet about 470 at 30 s steps: passes,
+eclipses, job starts and ends): the log keeps this many entries per satellite when that is more than
+MAX_ENTRIES, so it still holds about 3.5 hours of mission time there (a few hundred bytes an entry: ~50 MB)."""
+
+
+def log_capacity(satellites: int) -> int:
+    """Entries the event log keeps for a fleet of `satellites`."""
+    return max(MAX_ENTRIES, ENTRIES_PER_SATELLITE * int(satellites))
 SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 SEVERITY_LABELS = {Severity.INFO: "INFO", Severity.WARNING: "WARN", Severity.CRITICAL: "CRIT"}
 FILTER_CYCLE = (Severity.INFO, Severity.WARNING, Severity.CRITICAL)
