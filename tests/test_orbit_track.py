@@ -147,3 +147,18 @@ def test_the_simulation_interpolates_short_steps_and_propagates_long_ones_direct
     _, direct = _direct_km(short._satrecs, short.time_s)
     assert np.linalg.norm(short._teme_km - direct, axis=1).max() * 1e3 <= INTERPOLATION_TOL_M
     assert Simulation(spec, step_s=60.0)._track.knot_s == 0.0
+
+
+def test_a_checkpoint_of_a_fleet_with_deep_space_satellites_steps_on_identically(tmp_path):
+    """The track shares its SGP4 element sets with a checkpoint's copy (they cannot be copied) and copies
+    its knots: the copy gives the original's positions, deep-space satellites included."""
+    import copy as copying
+
+    leo = [_satrec(R_WGS72_KM + 550.0, mean_anomaly_deg=m) for m in (0, 120, 240)]
+    satrecs = [*leo, _satrec(42_164.0, inc_deg=0.1)]
+    track = _track(satrecs)
+    track.position_km(125.0)
+    twin = copying.deepcopy(track)
+    assert twin.orbits is track.orbits and twin._direct_orbits is track._direct_orbits
+    for time_s in (130.0, 185.0, 3600.0):
+        assert np.array_equal(twin.position_km(time_s)[1], track.position_km(time_s)[1])
