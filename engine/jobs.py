@@ -23,6 +23,7 @@ Durations are seconds, sizes GB, rates per hour, with the unit in the name.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -452,8 +453,6 @@ class Job:
     def __deepcopy__(self, memo: dict) -> "Job":
         """A checkpoint's copy: its arrays copied, its scalars, strings and frozen specs shared (the generic
         deep copy of a slotted object cost ~50 µs a job: seconds for a megaconstellation's job table)."""
-        import copy
-
         twin = Job.__new__(Job)
         memo[id(self)] = twin
         for name in Job.__slots__:
