@@ -472,19 +472,12 @@ class ArchiveReader:
 
     def telemetry(self, parameter: str, branch: int = 1, from_s: float | None = None, to_s: float | None = None) -> TelemetrySeries:
         """Every sample of one parameter (between `from_s` and `to_s`, mission seconds, inclusive)."""
-        query = "SELECT step_index, time_s, dtype, shape, data FROM telemetry WHERE branch = ? AND parameter = ?"
-        args: list[Any] = [branch, parameter]
-        if from_s is not None:
-            query, args = query + " AND time_s >= ?", [*args, from_s]
-        if to_s is not None:
-            query, args = query + " AND time_s <= ?", [*args, to_s]
-        rows = self._db.execute(query + " ORDER BY step_index", args).fetchall()
-        if not rows and parameter not in self.settings.parameters:
+        samples = list(self.iter_telemetry(parameter, branch, from_s, to_s))
+        if not samples and parameter not in self.settings.parameters:
             raise ArchiveError(f"{self.path}: {parameter!r} was not recorded (recorded: {', '.join(self.settings.parameters)})")
-        steps = np.array([row[0] for row in rows], dtype=np.int64)
-        times = np.array([row[1] for row in rows], dtype=float)
-        arrays = [np.frombuffer(row[4], dtype=np.dtype(row[2])).reshape(json.loads(row[3])) for row in rows]
-        values = np.stack(arrays) if arrays else np.empty((0,))
+        steps = np.array([sample[0] for sample in samples], dtype=np.int64)
+        times = np.array([sample[1] for sample in samples], dtype=float)
+        values = np.stack([sample[2] for sample in samples]) if samples else np.empty((0,))
         return TelemetrySeries(parameter, steps, times, values)
 
     def iter_telemetry(self, parameter: str, branch: int = 1, from_s: float | None = None,
