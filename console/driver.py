@@ -43,7 +43,7 @@ SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3000, 600
 
 CHECKPOINT_WALL_SHARE = 0.05
 """Rewind checkpoints take at most about this share of wall time: after a copy that took c seconds the next
-waits at least c / share (a 10,000-satellite copy takes a second or more, growing with the job table)."""
+waits at least c / share (a 10,000-satellite copy takes 0.2 s to a second or more, growing with the job table)."""
 
 
 class FrameLock:
@@ -162,7 +162,7 @@ class Driver:
     """Copies of the engine state every so often, to rewind to (``engine.checkpoints``)."""
     checkpoint_min_wall_s: float = 2.0
     """At most one checkpoint per this much wall time, and at most ``CHECKPOINT_WALL_SHARE`` of wall time
-    spent copying (a copy costs tens of ms for a small fleet, a second or more at 10,000 satellites)."""
+    spent copying (a copy costs tens of ms for a small fleet, 0.2 s to a second or more at 10,000 satellites)."""
     _pause_unsettled: bool = False
     """Paused while a frame was stepping in another thread: that frame ends the seek and the debt."""
     _last_checkpoint_wall: float = 0.0
@@ -171,7 +171,7 @@ class Driver:
     """How long the last checkpoint copy took (wall seconds)."""
     checkpoint_max_copy_s: float | None = 0.5
     """Once a copy took longer than this, no more checkpoints are taken (each would stall the console that
-    long: 10,080 satellites take about 1 s at T+30 min and 8 s at T+3 h, growing with the job table); a
+    long: 10,080 satellites take 0.18 s at T+30 min and about 1 s at T+3 h, growing with the job table); a
     rewind then replays from the last one. None: no limit."""
 
     def _step(self) -> None:
