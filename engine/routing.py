@@ -76,10 +76,12 @@ class LinkTableRouter:
     """``route_to_ground`` over a fixed table of links, of which a changing subset carries traffic.
 
     The table (a < b, pairs unique and sorted by (a, b), as ``IslLinks`` keeps them) is laid out once as
-    the rows of the symmetric sparse graph in canonical order (by row, then column); each call keeps the
-    entries of the links carrying traffic and adds the ground node's row (its edges to the gateways; the
-    search starts there, so the edges back to it, which ``route_to_ground`` keeps, change nothing): the
-    same routes as ``route_to_ground``, without sorting the graph again.
+    the rows of the symmetric sparse graph in canonical order (by row, then column), followed by the
+    ground node's row with an entry for every satellite. The graph's structure is therefore fixed: each
+    call only writes the weights, a link's latency where it carries traffic and a satellite's ground leg
+    where it has a ground link, infinity elsewhere, and the search ignores infinite entries (``limit``).
+    The edges back to the ground node, which ``route_to_ground`` keeps, are left out: the search starts
+    there, so they change nothing. The same routes as ``route_to_ground``, without building a graph.
     """
 
     def __init__(self, satellite_count: int, a: np.ndarray, b: np.ndarray):
@@ -88,9 +90,14 @@ class LinkTableRouter:
         count = len(a)
         rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
         order = np.argsort(rows * np.int64(n + 1) + cols, kind="stable")
-        self._row = rows[order]
-        self._col = cols[order].astype(np.int32)
         self._link = np.concatenate([np.arange(count), np.arange(count)])[order]
+        indices = np.concatenate([cols[order], np.arange(n)]).astype(np.int32)
+        counts = np.append(np.bincount(rows, minlength=n), n)
+        indptr = np.zeros(n + 2, dtype=np.int32)
+        np.cumsum(counts, out=indptr[1:])
+        self._weight = np.full(len(indices), np.inf)
+        self._graph = csr_matrix((self._weight, indices, indptr), shape=(n + 1, n + 1), copy=False)
+        self._weight = self._graph.data  # the matrix's own array, written in place each call
 
     def matches(self, a: np.ndarray, b: np.ndarray) -> bool:
         return a is self.a and b is self.b
@@ -100,33 +107,30 @@ class LinkTableRouter:
         """Routes over the links with `carrying` (P,) True, `link_latency_s` (P,) per table row (only the
         carrying rows are read), and the ground links as in ``route_to_ground``; the same Routes."""
         n = self.n
-        keep = np.flatnonzero(carrying.take(self._link))
-        link = self._link.take(keep)
-        row, col = self._row.take(keep), self._col.take(keep)
-        weight = link_latency_s.take(link)
-        if not (np.isfinite(weight).all() and (weight > 0).all()):  # route_to_ground refuses it, with its message
-            carried = np.flatnonzero(carrying)
+        link_s = np.where(carrying, link_latency_s, np.inf)
+        if not ((link_s > 0) & ~np.isnan(link_s) & (np.isfinite(link_s) | ~carrying)).all():
+            carried = np.flatnonzero(carrying)  # route_to_ground refuses it, with its message
             return route_to_ground(n, self.a[carried], self.b[carried], link_latency_s[carried], ground_satellite,
                                    ground_station, ground_latency_s, links_unique=True)
         ground_sat, station_of_link, ground_s = _ground_links(n, ground_satellite, ground_station, ground_latency_s)
-        order = np.argsort(ground_sat, kind="stable")
-        gateways, gateway_s = ground_sat[order], ground_s[order]
-        # The ground node's row (its edges to the gateways) comes last. The search starts there, so the
-        # edges back to it would never shorten anything and are left out: the same distances and tree.
-        indices = np.concatenate([col, gateways.astype(np.int32)])
-        data = np.concatenate([weight, gateway_s])
-        counts = np.bincount(row, minlength=n + 1)
-        counts[n] = len(gateways)
-        indptr = np.zeros(n + 2, dtype=np.int32)
-        np.cumsum(counts, out=indptr[1:])
-        graph = csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
-        return _routes(n, graph, ground_sat, station_of_link)
+        weight = self._weight
+        links = len(self._link)
+        link_s.take(self._link, out=weight[:links])
+        ground_row = weight[links:]
+        ground_row.fill(np.inf)
+        ground_row[ground_sat] = ground_s
+        return _routes(n, self._graph, ground_sat, station_of_link, limit=_FINITE)
 
 
-def _routes(n: int, graph: csr_matrix, ground_sat: np.ndarray, station_of_link: np.ndarray) -> Routes:
+_FINITE = float(np.finfo(np.float64).max)
+"""Search limit that keeps every finite path and skips the infinite weights of links not carrying traffic."""
+
+
+def _routes(n: int, graph: csr_matrix, ground_sat: np.ndarray, station_of_link: np.ndarray,
+            limit: float = np.inf) -> Routes:
     """Routes from one Dijkstra run from the ground node n of `graph` (both directions of every edge)."""
     # The matrix holds both directions of every edge, so it is searched as directed (no symmetrising copy).
-    distance_s, predecessor = dijkstra(graph, directed=True, indices=n, return_predecessors=True)
+    distance_s, predecessor = dijkstra(graph, directed=True, indices=n, return_predecessors=True, limit=limit)
     latency_s = np.asarray(distance_s[:n], dtype=np.float64)
     predecessor = np.asarray(predecessor[:n], dtype=np.int64)
 
