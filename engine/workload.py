@@ -228,6 +228,8 @@ class Workload:
         """The last (index, flat, sizes) built; patched by the jobs left since instead of rebuilt."""
         self._active_left: list[int] = []
         """Jobs taken off their GPUs since ``_active_built`` (a job may also have started again)."""
+        self._active_started: dict[int, None] = {}
+        """Jobs put on their GPUs since ``_active_built`` and still there, in start order (the end of ``_active``)."""
         self._occupancy_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._op_drained = np.zeros(self.n_sats, dtype=bool)
         self._input_drained = np.zeros(self.n_sats, dtype=bool)
@@ -638,6 +640,7 @@ class Workload:
         flat[gpus] = job.index
         job.gpus_flat = gpus
         self._active[job.index] = gpus
+        self._active_started[job.index] = None
         self._active_cache = None
         self._occupancy_cache = None
 
@@ -649,6 +652,7 @@ class Workload:
         job.gpus_flat = None
         job.last_satellites = np.unique(gpus // self.gpus_per_sat)
         self._active.pop(job.index)
+        self._active_started.pop(job.index, None)
         self._active_cache = None
         self._active_left.append(job.index)
         self._occupancy_cache = None
@@ -942,30 +946,34 @@ class Workload:
         """Active job indices (in start order), their GPUs concatenated, and each job's segment start.
 
         Built from the last build by dropping the segments of the jobs that left since and appending the
-        jobs that started since (which ``_active``, in start order, holds at its end), so a step where a
-        few of thousands of jobs start or end does not concatenate every job's GPUs again."""
+        jobs that started since and are still on their GPUs (``_active`` holds them at its end, in start
+        order), so a step where a few of thousands of jobs start or end neither walks every job nor
+        concatenates every job's GPUs again."""
         if self._active_cache is None:
-            index = np.fromiter(self._active, dtype=np.int64, count=len(self._active))
             built = self._active_built
             if built is None:
                 kept_index, kept_flat, kept_sizes = (np.zeros(0, dtype=np.int64),) * 3
             else:
                 old_index, old_flat, old_sizes = built
                 if self._active_left:
-                    keep = ~np.isin(old_index, np.asarray(self._active_left, dtype=np.int64))
+                    left = np.zeros(len(self._jobs), dtype=bool)
+                    left[self._active_left] = True
+                    keep = ~left[old_index]
                     kept_index, kept_sizes = old_index[keep], old_sizes[keep]
                     kept_flat = old_flat[np.repeat(keep, old_sizes)]
                 else:
                     kept_index, kept_flat, kept_sizes = built
-            started = index[len(kept_index):]
-            if started.size:
-                gpus = [self._active[int(j)] for j in started]
+            if self._active_started:
+                started = np.fromiter(self._active_started, dtype=np.int64, count=len(self._active_started))
+                gpus = [self._active[j] for j in self._active_started]
+                index = np.concatenate([kept_index, started])
                 flat = np.concatenate([kept_flat, *gpus])
                 sizes = np.concatenate([kept_sizes, np.fromiter((len(g) for g in gpus), dtype=np.int64, count=len(gpus))])
             else:
-                flat, sizes = kept_flat, kept_sizes
+                index, flat, sizes = kept_index, kept_flat, kept_sizes
             self._active_built = (index, flat, sizes)
             self._active_left = []
+            self._active_started = {}
             starts = np.zeros(len(sizes), dtype=np.int64)
             np.cumsum(sizes[:-1], out=starts[1:])
             self._active_cache = (index, flat, starts)
@@ -976,7 +984,13 @@ class Workload:
         if not index.size:
             return
         c = self._c
-        job_speed = np.clip(np.minimum.reduceat(speed.reshape(-1)[flat], starts), 0.0, 1.0)
+        # A job runs at its slowest GPU's speed, at most 1: only the few GPUs slower than that are looked at.
+        speed_flat = speed.reshape(-1)
+        job_speed = np.ones(index.size)
+        slow = np.flatnonzero((speed_flat < 1.0).take(flat))  # positions in flat on a throttled, capped or stalled GPU
+        if slow.size:
+            np.minimum.at(job_speed, np.searchsorted(starts, slow, side="right") - 1, speed_flat.take(flat.take(slow)))
+            np.maximum(job_speed, 0.0, out=job_speed)
         power = None
         if gpu_power_w is not None:
             power = np.add.reduceat(np.asarray(gpu_power_w, dtype=float).reshape(-1)[flat], starts)
