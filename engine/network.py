@@ -296,7 +296,10 @@ class NetworkModel:
         rows = np.flatnonzero(inside & touched[groups[links.a]])
         local = np.empty(self.n, dtype=np.int64)
         local[nodes] = np.arange(len(nodes))
-        graph = csr_matrix((np.ones(len(rows)), (local[links.a[rows]], local[links.b[rows]])), shape=(len(nodes), len(nodes)))
+        # The table is sorted by (a, b) and `local` keeps the order, so the rows come in order (no COO sort).
+        indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(local[links.a.take(rows)], minlength=len(nodes)), out=indptr[1:])
+        graph = csr_matrix((np.ones(len(rows)), local[links.b.take(rows)], indptr), shape=(len(nodes), len(nodes)))
         count, component = connected_components(graph, directed=False)
         lowest = np.full(count, len(nodes), dtype=np.int64)
         np.minimum.at(lowest, component, np.arange(len(nodes)))

@@ -592,3 +592,39 @@ duration = "5m"
     assert reachable[where["ASK"]], "its result must reach the ground: it starts where there is a route"
     assert where["BATCH"] == 0, "without a target: plain best fit (the first satellite with both GPUs free)"
     assert not reachable[0]
+
+
+def _groups_from_scratch(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Each satellite's set labelled by its lowest satellite, by union-find over the links (a reference)."""
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for u, v in zip(a.tolist(), b.tolist()):
+        ru, rv = root(u), root(v)
+        if ru != rv:
+            parent[max(ru, rv)] = min(ru, rv)
+    return np.array([root(x) for x in range(n)])
+
+
+def test_gang_groups_kept_up_to_date_as_links_drop_and_return_equal_a_fresh_computation(write_mission):
+    """gang_groups relabels only the sets a few changed links touch (NetworkModel._regroup); as links
+    drop and are acquired again, its labels must stay those of the links inside planes carrying now."""
+    sim = dense(write_mission, GANG, "groups.toml", network="drop_rate_per_day = 200\nacquisition_median_s = 60\n")
+    links, planes = sim.comms.links, sim._planes
+    partial = changed_steps = 0
+    last_inside = None
+    for _ in range(120):
+        sim.step()
+        inside = links.carrying() & (planes[links.a] == planes[links.b])
+        if last_inside is not None and not np.array_equal(inside, last_inside):
+            changed_steps += 1
+            partial += int(np.count_nonzero(inside != last_inside)) <= 64
+        last_inside = inside
+        expected = _groups_from_scratch(sim.comms.n, links.a[inside], links.b[inside])
+        np.testing.assert_array_equal(sim.comms.gang_groups(planes), expected)
+    assert changed_steps > 20 and partial > 20  # the sets changed often, mostly through the partial relabelling
