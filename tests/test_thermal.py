@@ -178,3 +178,35 @@ def test_overtemperature_shutdown_and_restart_with_hysteresis(write_mission):
     assert all(event.value > hardware.gpu_shutdown_c for event in shutdowns)
     assert all(event.value < hardware.gpu_throttle_c - hardware.gpu_restart_margin_k for event in restarts)
     assert int(sim.statistics.overtemp_shutdowns.sum()) == len(shutdowns)
+
+
+def test_gpu_demand_skips_solving_the_caps_only_when_none_can_throttle_and_matches_the_solution(small_spec):
+    """GpuState.demand skips the throttling-band solution when no junction can reach the band this
+    step (engine.gpus._band_reachable); its power, speed and caps must then be exactly what the full
+    solution gives, and junctions inside or near the band must be solved."""
+    from engine.gpus import GpuState
+    from engine.mission.models import PowerPolicy
+    from engine.power import ShedLevel
+
+    hw = FleetHardware(small_spec.satellites)
+    quick_state, full_state = GpuState(hw), GpuState(hw)
+    full_state._band_reachable = lambda *args: True  # always solve
+    n, g = hw.gpu_present.shape
+    rng = np.random.default_rng(3)
+    shed = np.full(n, ShedLevel.NOMINAL)
+    policy = PowerPolicy()
+    throttle_k = float(hw.gpu_throttle_c.min()) + 273.15
+    throttled_cases = 0
+    for hottest_below_band_k in (60.0, 25.0, 5.0, 0.5, -2.0):
+        junction = throttle_k - hottest_below_band_k - rng.uniform(0, 20, (n, g))
+        loop = np.full(n, throttle_k - (30.0 if hottest_below_band_k > 1 else 1.0))
+        utilization = rng.uniform(0, 1, (n, g))
+        took_shortcut = not quick_state._band_reachable(junction, loop, utilization, 10.0)
+        quick = quick_state.demand(junction, loop, shed, utilization, policy, 10.0)
+        full = full_state.demand(junction, loop, shed, utilization, policy, 10.0)
+        for field in ("power_w", "powered", "utilization", "speed", "thermal_cap"):
+            np.testing.assert_array_equal(getattr(quick, field), getattr(full, field))
+        if hottest_below_band_k >= 25.0:  # far below the band: the shortcut is taken
+            assert took_shortcut
+        throttled_cases += bool((full.thermal_cap < 1).any())  # equal to the shortcut's caps of 1 only if solved
+    assert throttled_cases >= 2
