@@ -349,6 +349,17 @@ class GpuHealthStep:
         return out.reshape(self.process_killed.shape)
 
 
+def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_counts=True)`` for keys already in order by satellite (a stable sort of
+    such nearly sorted keys is ~3x faster than unique's own sort)."""
+    ordered = np.sort(keys, kind="stable")
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return ordered[starts], np.diff(np.append(starts, len(ordered)))
+
+
 def arrhenius_factor(junction_c: np.ndarray, params: GpuHealthParams) -> np.ndarray:
     """exp[(E_a/k_B)(1/T_ref - 1/T_j)]: thermal failure-rate factor, 1 at the reference temperature."""
     t_k = np.maximum(np.asarray(junction_c, dtype=float) + KELVIN, 1.0)
@@ -723,7 +734,7 @@ class GpuHealth:
             positions = np.sort(self._count_rng.random(drawn)) * total  # sorted keys search ~4x faster
             sats = np.minimum(np.searchsorted(cumulative, positions, side="right"), n - 1)
             nth = (self._count_rng.random(drawn) * self._gpus[sats]).astype(np.intp)
-            slots, counts = np.unique(self._slot_of[sats, np.minimum(nth, g - 1)], return_counts=True)
+            slots, counts = _counted(self._slot_of[sats, np.minimum(nth, g - 1)])
         else:  # storms: multinomial splits over satellites, then over each one's GPUs
             totals = self._count_rng.multinomial(drawn, weights / total)
             rows = np.flatnonzero(totals)

@@ -130,7 +130,9 @@ def _routes(n: int, graph: csr_matrix, ground_sat: np.ndarray, station_of_link: 
             limit: float = np.inf) -> Routes:
     """Routes from one Dijkstra run from the ground node n of `graph` (both directions of every edge)."""
     # The matrix holds both directions of every edge, so it is searched as directed (no symmetrising copy).
-    distance_s, predecessor = dijkstra(graph, directed=True, indices=n, return_predecessors=True, limit=limit)
+    # min_only: one source, so the (1, n) result rows are skipped (the same distances and tree, faster).
+    distance_s, predecessor, _ = dijkstra(graph, directed=True, indices=n, return_predecessors=True, limit=limit,
+                                          min_only=True)
     latency_s = np.asarray(distance_s[:n], dtype=np.float64)
     predecessor = np.asarray(predecessor[:n], dtype=np.int64)
 
