@@ -1478,6 +1478,15 @@ class Simulation:
         key = event.kind.value
         self.event_counts[key] = self.event_counts.get(key, 0) + 1
 
+    def _record_all(self, kind: EventKind, events: list[Event]) -> None:
+        """``_record`` for many events of one kind, in order."""
+        if self._timeline_listens:  # triggers and the autopilot see each event as it comes
+            for event in events:
+                self._record(event)
+            return
+        self._events.extend(events)
+        self.event_counts[kind.value] = self.event_counts.get(kind.value, 0) + len(events)
+
     def _emit_step_events(
         self, t0, t1, illumination_before, entries, exits, rise, fall, previous_level, throttled,
         shut_down, restarted, heater_was_on, flows,
@@ -1491,18 +1500,20 @@ class Simulation:
             fraction = np.where(np.abs(span) > 1e-12, (SUNLIT_THRESHOLD - before) / np.where(span == 0, 1, span), 1.0)
             return t0 + np.clip(fraction, 0.0, 1.0) * (t1 - t0)
 
-        if entries.any():
-            indices = np.nonzero(entries)[0]
-            for index, time in zip(indices, crossing_time(indices)):
-                emit(Event(float(time), EventKind.ECLIPSE_ENTRY, Severity.INFO, ids[index], f"{ids[index]} entered eclipse"))
-        if exits.any():
-            indices = np.nonzero(exits)[0]
-            for index, time in zip(indices, crossing_time(indices)):
-                emit(Event(float(time), EventKind.ECLIPSE_EXIT, Severity.INFO, ids[index], f"{ids[index]} left eclipse"))
+        # The routine events of a big fleet (hundreds a step) are built from plain lists, one kind at a time.
+        info = Severity.INFO
+        for crossed, kind, verb in ((entries, EventKind.ECLIPSE_ENTRY, "entered"), (exits, EventKind.ECLIPSE_EXIT, "left")):
+            if crossed.any():
+                indices = np.flatnonzero(crossed)
+                self._record_all(kind, [Event(time, kind, info, ids[index], f"{ids[index]} {verb} eclipse")
+                                        for index, time in zip(indices.tolist(), crossing_time(indices).tolist())])
+        station_ids = self.network.ids
         for sats, stations, times, kind, verb in ((*rise, EventKind.AOS, "AOS"), (*fall, EventKind.LOS, "LOS")):
-            for sat, station, time in zip(sats, stations, times):
-                station_id = self.network.ids[station]
-                emit(Event(float(time), kind, Severity.INFO, ids[sat], f"{ids[sat]} {verb} {station_id}", station=station_id))
+            if len(sats):
+                self._record_all(kind, [
+                    Event(time, kind, info, ids[sat], f"{ids[sat]} {verb} {station_ids[station]}", station=station_ids[station])
+                    for sat, station, time in zip(sats.tolist(), stations.tolist(), np.asarray(times, dtype=float).tolist())
+                ])
 
         soc = self.battery.soc
         low = np.where(soc < self.policy.battery_low_soc, True,
