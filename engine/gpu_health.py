@@ -20,9 +20,10 @@ so the orbit average of every radiation-driven rate equals its configured value.
   rates grow by (1 + dose / 2 krad).
 
 The whole step is array arithmetic; Python only touches the few GPUs that changed state (one
-``GpuTransition`` record each). Every step draws one uniform per GPU slot (fixed order and shape) and
-decides events for all slots before masking them by state, so a GPU's fate depends only on the seed and
-the inputs, never on other GPUs' states (see ``GpuHealth`` for the sampling scheme). Event counts are
+``GpuTransition`` record each). Every step draws one uniform per satellite (fixed order and shape), then
+a fixed-shape block for the few satellites drawn, and decides events for all their GPU slots before masking
+them by state, so a GPU's fate depends only on the seed and the inputs, never on GPUs' states (see
+``GpuHealth`` for the sampling scheme). Event counts are
 exact Poisson counts, so their means do not depend on the step length.
 
 Times: ``step(time_s, dt_s, ...)`` advances the interval (time_s - dt_s, time_s]; ``time_s`` is the end of
@@ -403,8 +404,12 @@ _C_RESET_DONE, _C_TID_ONSET, _C_SEFI, _C_LATCHUP, _C_FAILURE, _C_BURNOUT = range
 class GpuHealth:
     """Health of every GPU slot in the fleet as (N, G) arrays, and each satellite's dose as (N,).
 
-    Sampling, per step: one uniform per slot, compared with P(at least one event) = 1 - exp(-Σ_kinds μ_k)
-    of its satellite, marks the few candidate slots. For those only, a (candidates, 12) block of uniforms
+    Sampling, per step: one uniform per satellite, compared with P(at least one event on any of its n
+    present GPUs) = 1 - exp(-n·μ), μ = Σ_kinds μ_k per GPU, marks the few candidate satellites; for each, a
+    row of G uniforms decides which GPUs had at least one event, given that one did (sequentially over its
+    present GPUs: GPU k with probability p / P(at least one on GPUs k..n) while none has been chosen, p
+    after, p = 1 - exp(-μ)), which gives the candidate slots exactly as one uniform per slot would. For those
+    only, a (candidates, 12) block of uniforms
     decides exactly which kinds happened given at least one (sequentially: kind k with probability
     p_k / P(any of kinds k..K) while none has been chosen, p_k after), then the details: Poisson counts
     given at least one (inverse CDF), downtime, burn-out, SDC detection. The permanent-failure kind uses an
@@ -483,8 +488,6 @@ class GpuHealth:
         order = np.argsort(~self.present, axis=1, kind="stable")  # present columns first, in order
         self._slot_of = np.arange(n)[:, None] * g + order
         self._onset_seen = past_onset[:, 0].copy()
-        self._clocks = np.empty((n, g))  # reused buffers: fresh large arrays are slow to touch
-        self._rang = np.empty((n, g), dtype=bool)
         self._next_recovery_s = math.inf
 
     # --------------------------------------------------------------------------------------- queries
@@ -566,14 +569,12 @@ class GpuHealth:
         mu[4] = base_hazard
         if p.thermal_failure_per_year > 0 and junction.size:
             mu[4] += self._thermal_failure_per_s * dt * float(arrhenius_factor(_hottest(junction, p.thermal_reference_c), p))
-        any_event = -np.expm1(-mu.sum(axis=0))
+        total_mu = mu.sum(axis=0)
 
-        # Candidates: slots where at least one event may have happened (fixed-shape draw, independent of states).
-        clocks = self._event_rng.random(out=self._clocks)
-        # (each satellite's probability spelled out per GPU first: an (N, 1) operand is 3x slower than a full one)
-        per_gpu = np.repeat(any_event, g).reshape(n, g)
-        candidates = np.flatnonzero(np.less(clocks, per_gpu, out=self._rang))
-        candidates = candidates[self._present_flat[candidates]]
+        # Candidates: slots where at least one event may have happened (fixed-shape draws, independent of states).
+        satellite_any = -np.expm1(-total_mu * self._gpus)
+        drawn = np.flatnonzero(self._event_rng.random(n) < satellite_any)
+        candidates = self._candidate_slots(drawn, total_mu[drawn]) if drawn.size else np.zeros(0, dtype=np.intp)
         state_flat = self.state.reshape(-1)  # state at the start of the step
         ce_slots, ce_counts = self._correctable_errors(self._ce_per_s * dt * scale, state_flat)
 
@@ -651,6 +652,24 @@ class GpuHealth:
             multiplier=scale,
             transitions=transitions,
         )
+
+    def _candidate_slots(self, sats: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Flat slots (ascending) of the GPUs of `sats` with at least one event, given that each of these
+        satellites had one; `mu` (S,): expected events per GPU of each satellite (see the class doc)."""
+        g = self._shape[1]
+        present = self._gpus[sats]
+        uniforms = self._event_rng.random((len(sats), g))
+        chance = -np.expm1(-mu)
+        hits = np.zeros((len(sats), g), dtype=bool)
+        none_yet = np.ones(len(sats), dtype=bool)
+        for k in range(g):  # a loop over GPU columns, vectorised over the drawn satellites
+            left = present - k  # present GPUs from column k on
+            from_here = -np.expm1(-np.maximum(left, 0) * mu)  # P(at least one event on GPUs k..n)
+            conditional = np.divide(chance, from_here, out=np.zeros(len(sats)), where=left > 0)
+            hits[:, k] = (left > 0) & (uniforms[:, k] < np.where(none_yet, conditional, chance))
+            none_yet &= ~hits[:, k]
+        rows, columns = np.nonzero(hits)
+        return np.sort(self._slot_of[sats[rows], columns])
 
     def _events(
         self, candidates: np.ndarray, mu: np.ndarray, base_hazard: np.ndarray, junction: np.ndarray, dt: float,

@@ -741,3 +741,31 @@ def test_bad_parameters_and_inputs_are_rejected():
         GpuHealth(np.ones((2, 2), dtype=bool), quiet(), still(), np.array([1.0, 0.0]), np.random.default_rng(1))
     with pytest.raises(ValueError):
         orbit_mean_multiplier(np.zeros((2, 3)), np.zeros((2, 4)), still())
+
+
+def test_candidate_gpus_drawn_per_satellite_are_independent_per_gpu_events():
+    """Candidates are drawn per satellite (one uniform against P(any event on its n GPUs)), then per GPU
+    given at least one (GpuHealth._candidate_slots): together that must be one independent Bernoulli
+    p = 1 - e^(-μ) per present GPU: the right marginal for every slot, pairs hit together p² of the time,
+    absent slots never, whatever the satellite's number of GPUs."""
+    present = np.zeros((3, 8), dtype=bool)
+    present[0] = True
+    present[1, [0, 2, 5]] = True  # gaps between present slots
+    present[2, 6] = True
+    health = fleet(3, 8, quiet(), present=present, seed=8)
+    mu = np.array([0.3, 0.05, 0.7])
+    trials = 20_000
+    hits = np.zeros((trials, 24), dtype=bool)
+    for trial in range(trials):
+        drawn = np.flatnonzero(health._event_rng.random(3) < -np.expm1(-mu * health._gpus))
+        if drawn.size:
+            hits[trial, health._candidate_slots(drawn, mu[drawn])] = True
+    p = np.repeat(-np.expm1(-mu), 8).reshape(3, 8)
+    expected = np.where(present, p, 0.0).reshape(-1)
+    rate = hits.mean(axis=0)
+    tolerance = SIGMAS * np.sqrt(expected * (1 - expected) / trials)
+    assert np.all(np.abs(rate - expected) <= np.maximum(tolerance, 1e-12))
+    for a, b in ((0, 1), (0, 7), (8, 10), (8, 13)):  # pairs on one satellite: independent
+        joint = (hits[:, a] & hits[:, b]).mean()
+        want = expected[a] * expected[b]
+        assert abs(joint - want) <= SIGMAS * math.sqrt(want * (1 - want) / trials)
