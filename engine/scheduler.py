@@ -97,6 +97,7 @@ class GpuPool:
         self.plane_count: np.ndarray = _counts[1]
         self._sat_max: int | None = None
         self._plane_max: int | None = None
+        self._preferred: tuple[np.ndarray, np.ndarray] | None = None
 
     def copy(self) -> GpuPool:
         return GpuPool(self.topology, self.mask.copy(), (self.count.copy(), self.plane_count.copy()))
@@ -131,6 +132,9 @@ class GpuPool:
                 # count - gpus as uint8 wraps satellites without room past every fitting one (g < 128)
                 sat = int(np.argmin((count - gpus).astype(np.uint8))) if g < 128 else \
                     int(np.argmin(np.where(count >= gpus, count, g + 1)))
+            elif g < 64:  # the same uint8 key with 64 added off the preferred satellites: the best fit among
+                # them if any has room (keys 0..g), else among all (64..64+g); no room wraps past both (>= 248)
+                sat = int(np.argmin((count - gpus).astype(np.uint8) | self._off_preferred(prefer)))
             else:
                 room = count >= gpus
                 if (room & prefer).any():
@@ -149,6 +153,13 @@ class GpuPool:
             parts.append(slots + int(sat) * g)
             left -= slots.size
         return np.concatenate(parts)
+
+    def _off_preferred(self, prefer: np.ndarray) -> np.ndarray:
+        """uint8 (N,): 64 where `prefer` is False (kept while the same array is passed, as in one pass)."""
+        cached = self._preferred
+        if cached is None or cached[0] is not prefer:
+            cached = self._preferred = (prefer, np.where(prefer, 0, 64).astype(np.uint8))
+        return cached[1]
 
     def take(self, gpus_flat: np.ndarray) -> None:
         """Remove GPUs from the pool (those not in it are ignored)."""

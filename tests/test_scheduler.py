@@ -59,6 +59,22 @@ def test_preferred_satellites_take_single_satellite_jobs_when_they_have_room() -
     assert sats_of(nowhere.place(2, reachable)) == [3], "no preferred satellite has room: any satellite"
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_preferred_best_fit_is_the_fewest_free_gpus_that_hold_the_job_lowest_index_first(seed) -> None:
+    """On random pools: the satellite place() picks for a one-satellite job with a preference is the one
+    with the fewest free GPUs that still hold it, among the preferred satellites if any has room, else
+    among all, the lowest index on a tie (a direct search written here)."""
+    rng = np.random.default_rng(seed)
+    free = rng.integers(0, 9, 200)
+    p = pool(free.tolist(), [0] * 200)
+    for need in range(1, 9):
+        prefer = rng.random(200) < 0.3
+        room = free >= need
+        candidates = np.flatnonzero(room & prefer) if (room & prefer).any() else np.flatnonzero(room)
+        best = min(candidates.tolist(), key=lambda sat: (free[sat], sat))
+        assert sats_of(p.place(need, prefer)) == [best]
+
+
 def test_jobs_whose_results_need_a_route_start_on_satellites_with_one() -> None:
     rows = [(1, 2, 30.0, 1, 50), (2, 2, 20.0, 1, 50)]
     a = np.array(rows, dtype=float)
