@@ -411,26 +411,29 @@ _BOUND_MARGIN = 1e-6
 
 
 def clears_earth_bounded(
-    position_a_km: np.ndarray,
-    position_b_km: np.ndarray,
+    positions_km: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
     radius2_a_km2: np.ndarray,
     radius2_b_km2: np.ndarray,
     length2_km2: np.ndarray,
     grazing_altitude_km: float = GRAZING_ALTITUDE_KM,
 ) -> np.ndarray:
-    """``clears_earth`` (the same result), given the ends' squared radii and the squared length.
+    """``clears_earth`` of the links from satellites `a` to `b` at `positions_km` (the same result), given
+    the ends' squared radii and the squared length.
 
     Every point of the segment is (1-t)a + tb, whose squared radius (1-t)|a|² + t|b|² - t(1-t)|b-a|² is at
     least min(|a|², |b|²) - |b-a|²/4; a link whose bound clears the limit by a margin far above rounding
-    clears, and only the others (links grazing the atmosphere, or not finite) go through the exact test.
+    clears, and only the others (links grazing the atmosphere, or not finite) go through the exact test,
+    the only ones whose positions are read.
     """
     limit2 = (EARTH_RADIUS_SGP4_KM + grazing_altitude_km) ** 2
     bound = np.minimum(radius2_a_km2, radius2_b_km2) - 0.25 * length2_km2
     clear = bound > limit2 * (1.0 + _BOUND_MARGIN)
     unsure = np.flatnonzero(~clear)
     if len(unsure):
-        start, end = np.asarray(position_a_km, dtype=float), np.asarray(position_b_km, dtype=float)
-        clear[unsure] = clears_earth(start[unsure], end[unsure], grazing_altitude_km)
+        positions = np.asarray(positions_km, dtype=float)
+        clear[unsure] = clears_earth(positions[a[unsure]], positions[b[unsure]], grazing_altitude_km)
     return clear
 
 

@@ -167,13 +167,17 @@ class NetworkModel:
         links = self.links
         table = self._table()
         a, b = links.a, links.b
-        pa, pb = positions_km.take(a, axis=0), positions_km.take(b, axis=0)
-        delta = pa - pb
-        length2 = np.einsum("ij,ij->i", delta, delta)
+        # coordinate by coordinate: 1-D takes of the fleet's columns are ~1.5x faster than of (N, 3) rows
+        length2 = None
+        for column in np.ascontiguousarray(positions_km.T):
+            delta = column.take(a)
+            delta -= column.take(b)
+            delta *= delta
+            length2 = delta if length2 is None else np.add(length2, delta, out=length2)
         distance = np.sqrt(length2)
         ok = distance <= table.range_km
         radius2 = np.einsum("ij,ij->i", positions_km, positions_km)
-        ok &= clears_earth_bounded(pa, pb, radius2.take(a), radius2.take(b), length2)
+        ok &= clears_earth_bounded(positions_km, a, b, radius2.take(a), radius2.take(b), length2)
         if not powered.all():
             ok &= powered[a] & powered[b]
         cutoff = self.config.cross_plane_max_latitude_deg
