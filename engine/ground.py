@@ -105,10 +105,12 @@ class ContactTracker:
             self._commit(time_s, visible, sin_elevation)
             return empty, empty
 
-        rising = visible & ~self.visible
-        setting = ~visible & self.visible
-        rise_sat, rise_station = nonzero_2d(rising)
-        set_sat, set_station = nonzero_2d(setting)
+        # pairs that rose or set, from one pass over the (N, M) masks (few change in a step)
+        changed = np.flatnonzero(visible != self.visible)
+        rose = visible.reshape(-1)[changed]
+        m = visible.shape[1]
+        rise_sat, rise_station = np.divmod(changed[rose], m)
+        set_sat, set_station = np.divmod(changed[~rose], m)
         aos = self._crossing_times(time_s, sin_elevation, rise_sat, rise_station)
         los = self._crossing_times(time_s, sin_elevation, set_sat, set_station)
 
@@ -132,10 +134,12 @@ class ContactTracker:
             self.pass_start_s[rise_sat, rise_station] = aos
             self.pass_max_sin[rise_sat, rise_station] = -1.0
 
-        higher = visible & (sin_elevation > self.pass_max_sin)
+        in_view = np.flatnonzero(visible)  # the pairs in view, a few per cent of them
+        sin_in_view = sin_elevation.reshape(-1).take(in_view)
+        higher = sin_in_view > self.pass_max_sin.reshape(-1).take(in_view)
         if higher.any():
-            self.pass_max_sin[higher] = sin_elevation[higher]
-            self.pass_max_s[higher] = time_s
+            self.pass_max_sin.reshape(-1)[in_view[higher]] = sin_in_view[higher]
+            self.pass_max_s.reshape(-1)[in_view[higher]] = time_s
         self._commit(time_s, visible, sin_elevation)
         return (rise_sat, rise_station, aos), (set_sat, set_station, los)
 

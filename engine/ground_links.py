@@ -97,8 +97,12 @@ class GroundLinks:
         linked = np.flatnonzero(self.station_of >= 0)
         linked_to = self.station_of[linked]
         changes: list[GroundLinkChange] = []
+        # the pairs in view, grouped by station with satellites ascending (one pass over the (N, M) mask)
+        in_view_sat, in_view_station = np.divmod(np.flatnonzero(visible), self.m)
+        order = np.argsort(in_view_station, kind="stable")
+        bounds = np.searchsorted(in_view_station[order], np.arange(self.m + 1))
         for station in range(self.m):
-            rows = np.flatnonzero(visible[:, station])
+            rows = in_view_sat[order[bounds[station]:bounds[station + 1]]]
             if score is None:  # elevation in degrees, only where it is read (satellites in view)
                 column = np.empty(self.n)
                 column[rows] = np.degrees(np.arcsin(np.clip(sin_el[rows, station], -1.0, 1.0)))
