@@ -628,3 +628,18 @@ def test_gang_groups_kept_up_to_date_as_links_drop_and_return_equal_a_fresh_comp
         expected = _groups_from_scratch(sim.comms.n, links.a[inside], links.b[inside])
         np.testing.assert_array_equal(sim.comms.gang_groups(planes), expected)
     assert changed_steps > 20 and partial > 20  # the sets changed often, mostly through the partial relabelling
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lowest_node_of_each_component_matches_union_find_on_random_graphs(seed):
+    """The hook-and-jump labelling that _regroup uses: each node gets its component's lowest node, on
+    random graphs from sparse to dense, with long paths and isolated nodes (reference: union-find)."""
+    from engine.network import _lowest_of_components
+
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(1, 400))
+    edges = int(rng.integers(0, 2 * count))
+    u, v = rng.integers(0, count, edges), rng.integers(0, count, edges)
+    path = rng.permutation(count)[: count // 2]  # a long path in random order
+    u, v = np.concatenate([u, path[:-1]]), np.concatenate([v, path[1:]])
+    np.testing.assert_array_equal(_lowest_of_components(count, u, v), _groups_from_scratch(count, u, v))
