@@ -1021,13 +1021,19 @@ class Workload:
             gain = np.where(run, s * seg, 0.0)
             c.alloc[j] += gpu_s
             c.run_elapsed[j] += seg
-            c.phase_left[j] -= np.where(timed, seg, 0.0)
-            c.ckpt_cost[j] += np.where(phase == CHECKPOINT, gpu_s, 0.0)
-            c.restart_cost[j] += np.where(phase == RESTORE, gpu_s, 0.0)
             c.progress[j] += gain
             c.productive[j] += gain * n
-            c.throttle[j] += np.where(run, (1.0 - s) * gpu_s, 0.0)
             c.since_ckpt[j] += np.where(run, seg, 0.0)
+            # The rest changes only for the few jobs in a timed phase, or slowed: only theirs are written
+            # (adding zeros to the others, as one whole-array update would, leaves them as they are).
+            in_phase = np.flatnonzero(timed)
+            if in_phase.size:
+                c.phase_left[j[in_phase]] -= seg[in_phase]
+                for cost, which in ((c.ckpt_cost, CHECKPOINT), (c.restart_cost, RESTORE)):
+                    rows = in_phase[phase[in_phase] == which]
+                    cost[j[rows]] += gpu_s[rows]
+            if slow.size:
+                c.throttle[j] += np.where(run, (1.0 - s) * gpu_s, 0.0)
             if power is not None:
                 c.energy[j] += power[live] * seg
             remaining[live] = left - seg
