@@ -191,6 +191,22 @@ def test_generator_draws() -> None:
     assert np.mean([exponential.draw_job("J", 0.0, rng).work_s for _ in range(4000)]) == pytest.approx(50.0, rel=0.06)
 
 
+def test_generated_jobs_are_the_jobs_the_checked_constructor_builds() -> None:
+    """draw_job builds its first job through JobSpec's checks and later ones from it; every one must equal
+    the JobSpec built and checked from its own fields (named after the generator, or its id unnamed)."""
+    from dataclasses import fields
+
+    rng = np.random.default_rng(9)
+    for name in ("train", ""):
+        generator = GeneratorSpec(name, rate_per_hour=1.0, duration_s=60.0, gpus=(1, 8), kind="training",
+                                  checkpoint_interval_s="auto", checkpoint_size_gb=5.0, latency_target_s=None)
+        for k in range(20):
+            job = generator.draw_job(f"J-{k}", 10.0 * k, rng)
+            rebuilt = JobSpec(**{f.name: getattr(job, f.name) for f in fields(JobSpec)})
+            assert job == rebuilt and job.id == f"J-{k}" and job.submit_s == 10.0 * k
+            assert job.name == (name or job.id) and job.gpus in (1, 8) and job.work_s > 0
+
+
 def test_normal_quantile() -> None:
     for u, z in ((0.5, 0.0), (0.975, 1.959963984540054), (0.025, -1.959963984540054), (0.999, 3.090232306167813),
                  (1e-6, -4.753424308822899)):
