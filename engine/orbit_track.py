@@ -58,6 +58,8 @@ class OrbitTrack:
         """0 when most of the fleet is propagated directly anyway (knots would only add work)."""
         self.sgp4_calls = 0
         """Full-fleet SGP4 evaluations so far (for benchmarks and tests)."""
+        self._coefficients: tuple[int, tuple[np.ndarray, ...]] | None = None
+        """(k, the interval's knot errors and polynomial coefficients) of the last interval evaluated."""
 
     def __deepcopy__(self, memo: dict) -> "OrbitTrack":
         """A checkpoint's copy: the element sets shared (read-only, and SGP4's objects cannot be copied),
@@ -66,6 +68,7 @@ class OrbitTrack:
         memo[id(self)] = twin
         twin.__dict__.update(self.__dict__)
         twin._knots = {k: tuple(a.copy() for a in knot) for k, knot in self._knots.items()}
+        twin._coefficients = None  # worked out again from the copied knots when needed
         return twin
 
     def position_km(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -80,13 +83,13 @@ class OrbitTrack:
         if s == 0.0:
             error, position, _ = self._knot(k)
             return error.copy(), position.copy()
-        error0, r0, v0 = self._knot(k)
-        error1, r1, v1 = self._knot(k + 1)
-        # cubic Hermite on [t_k, t_k + h] with tangents h * v: r = r0 + s (h v0 + s (c2 + s c3))
-        d = r1 - r0
-        c2 = 3.0 * d - h * (2.0 * v0 + v1)
-        c3 = -2.0 * d + h * (v0 + v1)
-        position = r0 + s * (h * v0 + s * (c2 + s * c3))
+        error0, error1, r0, c1, c2, c3 = self._interval(k)
+        position = c3 * s
+        position += c2
+        position *= s
+        position += c1
+        position *= s
+        position += r0  # r0 + s (c1 + s (c2 + s c3)), in that order
         error = np.zeros(len(error0), dtype=error0.dtype)
         jd, fr = self.clock.jd_utc(time_s)
         if self._direct_orbits is not None:
@@ -100,6 +103,21 @@ class OrbitTrack:
             error[failed] = direct_error[:, 0]
             position[failed] = direct[:, 0, :]
         return error, position
+
+    def _interval(self, k: int) -> tuple[np.ndarray, ...]:
+        """(error at knot k, error at k + 1, r0, c1, c2, c3) of the cubic Hermite on [t_k, t_k + h] with
+        tangents h·v: r = r0 + s (c1 + s (c2 + s c3)); worked out once per interval (every step in it
+        evaluates only the polynomial)."""
+        cached = self._coefficients
+        if cached is None or cached[0] != k:
+            h = self.knot_s
+            error0, r0, v0 = self._knot(k)
+            error1, r1, v1 = self._knot(k + 1)
+            d = r1 - r0
+            c2 = 3.0 * d - h * (2.0 * v0 + v1)
+            c3 = -2.0 * d + h * (v0 + v1)
+            cached = self._coefficients = (k, (error0, error1, r0, h * v0, c2, c3))
+        return cached[1]
 
     def _knot(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         knot = self._knots.get(k)
