@@ -117,6 +117,7 @@ class GpuState:
             u = np.where(paused[:, None], np.minimum(requested, policy.paused_utilization), requested)
         else:
             u = requested
+        u_range = (float(u.min()), float(u.max())) if u.size else (0.0, 0.0)  # for _band_reachable
         if u.shape[1] != self._tdp_w.shape[1]:  # one level per satellite: spelled out per GPU once, since
             u = np.repeat(u, self._tdp_w.shape[1], axis=1)  # an (N, 1) operand makes every (N, G) operation 3x slower
         policy_cap = np.where(shed_level >= ShedLevel.CAPPED, policy.capped_power_fraction, 1.0)
@@ -129,7 +130,7 @@ class GpuState:
         safe = shed_level >= ShedLevel.SAFE
         if safe.any():
             powered &= ~safe[:, None]
-        if not policy_capped and self._idle_within_tdp and not self._band_reachable(junction_k, loop_k, u, dt_s):
+        if not policy_capped and self._idle_within_tdp and not self._band_reachable(junction_k, loop_k, u_range, dt_s):
             # The usual step: nothing caps any GPU, so each draws idle + u (TDP - idle), exactly what the
             # general formula below gives with every cap at 1, in a third of the array operations.
             power = u * self._dynamic_w
@@ -165,20 +166,22 @@ class GpuState:
             speed[capped] = cap_fraction[capped] ** self._exponent[capped]
         return GpuDemand(power_w=power, powered=powered, utilization=util, speed=speed, thermal_cap=thermal_cap)
 
-    def _band_reachable(self, junction_k: np.ndarray, loop_k: np.ndarray, u: np.ndarray, dt_s: float) -> bool:
+    def _band_reachable(self, junction_k: np.ndarray, loop_k: np.ndarray, u_range: tuple[float, float],
+                        dt_s: float) -> bool:
         """Whether any GPU's junction may end this step in its throttling band (then the caps are solved).
 
         With the cap at 1 the backward-Euler junction is (C/dt·T + G·T_loop + idle + u·(TDP - idle)) /
         (C/dt + G), and the solved cap is 1 exactly when that is at most T_throttle, that is when
         T <= ((C/dt + G)·T_throttle - G·T_loop - idle - u·(TDP - idle)) / (C/dt). This bounds u by the
-        fleet's highest and lowest utilisation, takes each satellite's limit less a margin far above
+        fleet's lowest and highest utilisation (`u_range`), takes each satellite's limit less a margin far above
         rounding (1 µK), and compares the fleet's hottest junction with the lowest limit: a per-satellite
         test with scalar reductions, no (N, G) work beyond two reductions."""
         if not junction_k.size:
             return False
         c_dt = self._sat_capacity_j_per_k / dt_s
         g = self._sat_conductance
-        heat_w = self._sat_idle_w + np.maximum(float(u.max()) * self._sat_dynamic_w, float(u.min()) * self._sat_dynamic_w)
+        u_low, u_high = u_range
+        heat_w = self._sat_idle_w + np.maximum(u_high * self._sat_dynamic_w, u_low * self._sat_dynamic_w)
         limit_k = ((c_dt + g) * self._sat_throttle_k - g * np.asarray(loop_k, dtype=float) - heat_w) / c_dt - _BAND_MARGIN_K
         hottest = float(junction_k.max())
         return not hottest <= float(limit_k.min())  # NaN anywhere: solve

@@ -277,6 +277,8 @@ class Simulation:
         self._evaluate_alarms(0.0)
         self._gpu_installed = self.hw.gpu_count.astype(float)
         self._throttled_count = np.zeros(n, dtype=np.int64)
+        self._junction_c_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._throttled_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.statistics.observe_state(self.battery.soc, self.thermal.junction_k, self.thermal.radiator_k)
         self.telemetry_history = TelemetryHistory(n)
         self._record_history(0.0)
@@ -419,7 +421,7 @@ class Simulation:
         sunlit_before = previous_illumination >= SUNLIT_THRESHOLD
         sunlit_now = self._illumination >= SUNLIT_THRESHOLD
         entries = sunlit_before & ~sunlit_now
-        throttled = demand.powered & (demand.thermal_cap < 1.0)
+        throttled = self._throttled(demand)
         rise, fall = self.contacts.update(new_time, self._sin_elevation)
 
         first_new_event = len(self._events)
@@ -874,10 +876,10 @@ class Simulation:
             "radiator_flow_fraction": self.thermal.radiator_flow_fraction,
             "coolant_flow_fraction": self.thermal.pump_flow_fraction,
             "array_temp_c": self.thermal.array_k - KELVIN,
-            "gpu_temp_c": self.thermal.junction_k - KELVIN,
+            "gpu_temp_c": self._junction_c(),
             "gpu_powered": demand.powered,
             "gpu_power_w": demand.power_w,
-            "gpu_throttled": demand.powered & (demand.thermal_cap < 1.0),
+            "gpu_throttled": self._throttled(demand),
             "gpu_shutdown": self.gpus.shutdown,
             "gpu_speed": demand.speed,
             "gpu_health": self.health.state,
@@ -1090,6 +1092,21 @@ class Simulation:
                 if sat in self.servicing.maintenance:
                     self.servicing.suppress_alarms(sat)
 
+    def _junction_c(self) -> np.ndarray:
+        """The junction temperatures in °C (worked out once per thermal step; read-only for its users)."""
+        junction_k = self.thermal.junction_k
+        cached = self._junction_c_cache
+        if cached is None or cached[0] is not junction_k:
+            cached = self._junction_c_cache = (junction_k, junction_k - KELVIN)
+        return cached[1]
+
+    def _throttled(self, demand: GpuDemand) -> np.ndarray:
+        """(N, G) GPUs powered and thermally throttled (worked out once per step's demand)."""
+        cached = self._throttled_cache
+        if cached is None or cached[0] is not demand.powered or cached[1] is not demand.thermal_cap:
+            cached = self._throttled_cache = (demand.powered, demand.thermal_cap, demand.powered & (demand.thermal_cap < 1.0))
+        return cached[2]
+
     def _hottest_gpu_c(self) -> np.ndarray:
         """Hottest real GPU per satellite, °C; skips the per-satellite reduction while the whole fleet is
         far below the GPU limits (the common case at scale)."""
@@ -1099,8 +1116,9 @@ class Simulation:
         if junction.size == 0:
             return np.full(len(self.satellite_ids), -273.15)
         if thresholds and not self.alarm_board.levels["gpu_temp_c"].any():
-            if float(junction.max()) - KELVIN < min(thresholds) - limit.deadband - 1.0:
-                return np.full(len(self.satellite_ids), float(junction.max()) - KELVIN)
+            hottest_c = float(junction.max()) - KELVIN
+            if hottest_c < min(thresholds) - limit.deadband - 1.0:
+                return np.full(len(self.satellite_ids), hottest_c)
         return np.where(self.hw.gpu_present, junction, -np.inf).max(axis=1) - KELVIN
 
     def _record_alarm(self, kind: EventKind, alarm: Alarm, text: str, time_s: float | None = None) -> None:
@@ -1119,7 +1137,7 @@ class Simulation:
         lon = np.degrees(np.arctan2(ecef[:, 1], ecef[:, 0]))
         spe = self.solar_particle_events.multiplier(t0, t1)
         upset = self.faults.book.condition.upset_multiplier if self.faults.any_active else None
-        health = self.health.step(t1, dt, lat, lon, self.thermal.junction_k - KELVIN, spe,
+        health = self.health.step(t1, dt, lat, lon, self._junction_c(), spe,
                                   upset if upset is not None and (upset != 1.0).any() else None)
         self._killed = health.process_killed
         self._radiation_multiplier = health.multiplier

@@ -195,7 +195,7 @@ class ThermalState:
             self.step(1e9, gpu_heat_w, loop_heat_w, radiator_environment_w)
             self.step_array(1e9, *array_inputs)
         keep = ~satellites
-        self.junction_k[keep] = before[0][keep]
+        self.junction_k = np.where(keep[:, None], before[0], self.junction_k)  # a new array, as a step makes
         self.loop_k[keep] = before[1][keep]
         self.radiator_k[keep] = before[2][keep]
         self.array_k[keep] = before[3][keep]

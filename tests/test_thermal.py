@@ -201,7 +201,7 @@ def test_gpu_demand_skips_solving_the_caps_only_when_none_can_throttle_and_match
         junction = throttle_k - hottest_below_band_k - rng.uniform(0, 20, (n, g))
         loop = np.full(n, throttle_k - (30.0 if hottest_below_band_k > 1 else 1.0))
         utilization = rng.uniform(0, 1, (n, g))
-        took_shortcut = not quick_state._band_reachable(junction, loop, utilization, 10.0)
+        took_shortcut = not quick_state._band_reachable(junction, loop, (utilization.min(), utilization.max()), 10.0)
         quick = quick_state.demand(junction, loop, shed, utilization, policy, 10.0)
         full = full_state.demand(junction, loop, shed, utilization, policy, 10.0)
         for field in ("power_w", "powered", "utilization", "speed", "thermal_cap"):
