@@ -26,7 +26,7 @@ applies the plan. Nothing here keeps state between passes, so a pass can be test
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -309,7 +309,7 @@ class Scheduler:
         self,
         time_s: float,
         pending: PendingJobs,
-        running: RunningJobs,
+        running: RunningJobs | Callable[[], RunningJobs],
         base: np.ndarray,
         occupied: np.ndarray,
         headroom: np.ndarray,
@@ -326,6 +326,8 @@ class Scheduler:
         ``claims``: (job, GPUs) of jobs waiting for their victims, highest priority first. ``suspended``:
         (job, GPUs) of suspended jobs, highest priority first; each resumes when all its GPUs are free.
         ``reachable`` (N,): satellites with a route to the ground, preferred for jobs that ``needs_route``.
+        ``running`` may be given as a function that builds it: it is then built only if a job does not fit
+        (for preemption or a reservation), which in a pass where every job fits is never.
         """
         topo = self.topology
         cfg = self.config
@@ -370,8 +372,20 @@ class Scheduler:
         unreserved: GpuPool | None = None
         taken_victims: set[int] = set()
         preempt_failed: dict[int, int] = {}
-        victim_tiers = running.tier[running.preemptible] if running.index.size else np.zeros(0, dtype=np.int64)
-        lowest_victim_tier = int(victim_tiers.min()) if victim_tiers.size else None
+        built: list[RunningJobs] = [running] if isinstance(running, RunningJobs) else []
+        victim_tier: list[int | None] = []
+
+        def running_jobs() -> RunningJobs:
+            if not built:
+                built.append(running())  # type: ignore[operator]
+            return built[0]
+
+        def lowest_victim_tier() -> int | None:
+            if not victim_tier:
+                jobs = running_jobs()
+                tiers = jobs.tier[jobs.preemptible] if jobs.index.size else np.zeros(0, dtype=np.int64)
+                victim_tier.append(int(tiers.min()) if tiers.size else None)
+            return victim_tier[0]
 
         order_jobs = pending.index[considered].tolist()
         if reachable is not None and pending.needs_route is not None:
@@ -398,9 +412,10 @@ class Scheduler:
             if reservation is not None and not cfg.backfill:
                 reasons[job] = _PRIORITY
                 continue
-            if (cfg.preemption and lowest_victim_tier is not None and tier > lowest_victim_tier
-                    and need < preempt_failed.get(tier, _BIG)):
-                found = self._preempt(need, tier, free if unreserved is None else unreserved, running, host_flat, taken_victims)
+            if (cfg.preemption and need < preempt_failed.get(tier, _BIG) and lowest_victim_tier() is not None
+                    and tier > lowest_victim_tier()):
+                found = self._preempt(need, tier, free if unreserved is None else unreserved, running_jobs(), host_flat,
+                                      taken_victims)
                 if found is None:
                     preempt_failed[tier] = need
                 else:
@@ -411,12 +426,12 @@ class Scheduler:
                     host_flat[claim] = False
                     for victim in victims:
                         taken_victims.add(victim)
-                        preemptions.append(Preemption(int(running.index[victim]), job))
+                        preemptions.append(Preemption(int(running_jobs().index[victim]), job))
                     reasons[job] = _PREEMPTING
                     continue
             reasons[job] = self._reason(need, free, free_nohead, headroom, thermal_limited)
             if reservation is None:
-                reservation = self._reserve(job, need, time_s, free, running, host_flat, taken_victims)
+                reservation = self._reserve(job, need, time_s, free, running_jobs(), host_flat, taken_victims)
                 unreserved = free.copy()
                 unreserved.take(reservation.gpus)
                 pools.append(unreserved)

@@ -524,15 +524,16 @@ class Workload:
             runtime_s=self._runtime_estimate(waiting), needs_route=c.needs_route[waiting] == 1,
         )
         active, flat, offsets = self._active_arrays()
-        if active.size:
-            running = RunningJobs(
+
+        def running() -> RunningJobs:  # built by the pass only if some job does not fit (most steps: never)
+            if not active.size:
+                return RunningJobs.empty()
+            return RunningJobs(
                 index=active, tier=c.tier[active].astype(np.int64), priority=self._priority(active, time_s),
                 start_s=c.start[active], end_s=self._end_estimate(active, time_s),
                 preemptible=(c.preemptible[active] == 1) & (c.exit[active] == EXIT_NONE),
                 gpus=list(self._active.values()), flat=flat, offsets=offsets,
             )
-        else:
-            running = RunningJobs.empty()
         claims = self._by_priority(claimants, time_s)
         suspended = self._by_priority(list(self._suspended), time_s)
         plan = self.scheduler.plan(
