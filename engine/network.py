@@ -306,14 +306,20 @@ class NetworkModel:
 
     def gang_speed_factor(self, running: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int],
                           group: np.ndarray) -> np.ndarray:
-        """(N, G) speed factor from the network for every GPU, from the workload's ``running_gpus()``: a job
-        on several satellites stalls (0) when they are not all in one `group`, and otherwise slows with the
-        slowest link carrying traffic at its satellites: 1 / (1 + f·(R_full / R_min - 1)),
-        f = ``training_comm_fraction``. GPUs of single-satellite jobs, and idle GPUs, get 1."""
-        factor = np.ones(shape)
+        """``gang_slowdown`` as an (N, G) array of factors in every case (1 everywhere when it gives None)."""
+        factor = self.gang_slowdown(running, shape, group)
+        return np.ones(shape) if factor is None else factor
+
+    def gang_slowdown(self, running: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int],
+                      group: np.ndarray) -> np.ndarray | None:
+        """(N, G) speed factor from the network for every GPU, from the workload's ``running_gpus()`` (or
+        ``spanning_gpus()``, the only jobs it can slow): a job on several satellites stalls (0) when they are
+        not all in one `group`, and otherwise slows with the slowest link carrying traffic at its
+        satellites: 1 / (1 + f·(R_full / R_min - 1)), f = ``training_comm_fraction``. GPUs of
+        single-satellite jobs, and idle GPUs, get 1. None when every GPU gets 1 (the usual step)."""
         index, flat, starts = running
         if not index.size:
-            return factor
+            return None
         flat, starts = np.asarray(flat), np.asarray(starts)
         sats = flat // shape[1]
         # A job spans satellites where two of its consecutive GPUs are on different ones (the same as
@@ -322,7 +328,7 @@ class NetworkModel:
         job = np.searchsorted(starts, moves, side="right") - 1
         spanning_jobs = np.unique(job[starts[job] != moves])
         if not len(spanning_jobs):
-            return factor
+            return None
         ends = np.append(starts[1:], len(flat))
         sizes = ends[spanning_jobs] - starts[spanning_jobs]
         sub_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -342,6 +348,9 @@ class NetworkModel:
             slowest = np.minimum.reduceat(slowest_at[sats], sub_starts)
             slowdown = 1.0 / (1.0 + self.config.training_comm_fraction * (full / slowest - 1.0))
         job_factor = np.where(split, 0.0, slowdown)
+        if (job_factor == 1.0).all():
+            return None
+        factor = np.ones(shape)
         factor.reshape(-1)[flat[positions]] = np.repeat(job_factor, sizes)
         return factor
 

@@ -397,8 +397,9 @@ class Simulation:
             paused = work_level >= ShedLevel.PAUSED
             job_speed = supplied_speed
             if self._gang_links:
-                job_speed = job_speed * self.comms.gang_speed_factor(self.workload.running_gpus(), job_speed.shape,
-                                                                     self._groups)
+                factor = self.comms.gang_slowdown(self.workload.spanning_gpus(), job_speed.shape, self._groups)
+                if factor is not None:
+                    job_speed = job_speed * factor
             if paused.any():
                 job_speed = np.where(paused[:, None], 0.0, job_speed)
             job_transitions = self.workload.finish_step(dt, job_speed, gpu_power).transitions

@@ -228,6 +228,9 @@ class Workload:
         """The last (index, flat, sizes) built; patched by the jobs left since instead of rebuilt."""
         self._active_left: list[int] = []
         """Jobs taken off their GPUs since ``_active_built`` (a job may also have started again)."""
+        self._spanning: dict[int, None] = {}
+        """Jobs on GPUs of more than one satellite (gangs across laser links), in start order."""
+        self._spanning_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._active_started: dict[int, None] = {}
         """Jobs put on their GPUs since ``_active_built`` and still there, in start order (the end of ``_active``)."""
         self._occupancy_cache: tuple[np.ndarray, np.ndarray] | None = None
@@ -642,6 +645,10 @@ class Workload:
         job.gpus_flat = gpus
         self._active[job.index] = gpus
         self._active_started[job.index] = None
+        g = self.gpus_per_sat
+        if gpus.size and int(gpus.min()) // g != int(gpus.max()) // g:
+            self._spanning[job.index] = None
+            self._spanning_cache = None
         self._active_cache = None
         self._occupancy_cache = None
 
@@ -654,6 +661,8 @@ class Workload:
         job.last_satellites = np.unique(gpus // self.gpus_per_sat)
         self._active.pop(job.index)
         self._active_started.pop(job.index, None)
+        if self._spanning.pop(job.index, 0) is None:
+            self._spanning_cache = None
         self._active_cache = None
         self._active_left.append(job.index)
         self._occupancy_cache = None
@@ -942,6 +951,19 @@ class Workload:
         """Jobs on GPUs now: (job indices, their flat GPU indices concatenated, each job's segment start);
         read-only, cached until a job starts or leaves its GPUs."""
         return self._active_arrays()
+
+    def spanning_gpus(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``running_gpus()`` for the jobs on more than one satellite only (the gangs the network can slow
+        or stall); cached until one of them starts or leaves."""
+        if self._spanning_cache is None:
+            jobs = list(self._spanning)
+            gpus = [self._active[j] for j in jobs]
+            sizes = np.fromiter((len(g) for g in gpus), dtype=np.int64, count=len(gpus))
+            starts = np.zeros(len(jobs), dtype=np.int64)
+            np.cumsum(sizes[:-1], out=starts[1:])
+            flat = np.concatenate(gpus) if gpus else np.zeros(0, dtype=np.int64)
+            self._spanning_cache = (np.asarray(jobs, dtype=np.int64), flat, starts)
+        return self._spanning_cache
 
     def _active_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Active job indices (in start order), their GPUs concatenated, and each job's segment start.

@@ -368,7 +368,7 @@ def test_the_running_jobs_arrays_patched_step_by_step_equal_a_rebuild_from_the_j
     the jobs on GPUs say, in start order, with jobs requeued by faults and started again among them."""
     sim = simulation(write_mission, JOBS + FAULTY, seed=5)
     workload = sim.workload
-    left = started = 0
+    left = started = spanned = 0
     previous: set[int] = set()
     gone: set[int] = set()
     back = 0
@@ -381,6 +381,15 @@ def test_the_running_jobs_arrays_patched_step_by_step_equal_a_rebuild_from_the_j
         assert np.array_equal(flat, expected)
         sizes = [len(workload._active[j]) for j in order]
         assert starts.tolist() == list(np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(int)) if order else starts.size == 0
+        # the gangs across satellites (the only jobs the network can slow), kept as jobs start and leave
+        g = workload.gpus_per_sat
+        spanning_expected = [j for j in order if len(set((workload._active[j] // g).tolist())) > 1]
+        span_index, span_flat, span_starts = workload.spanning_gpus()
+        assert sorted(span_index.tolist()) == sorted(spanning_expected)
+        for k, j in enumerate(span_index.tolist()):
+            end = span_starts[k + 1] if k + 1 < len(span_starts) else len(span_flat)
+            assert np.array_equal(span_flat[span_starts[k]:end], workload._active[j])
+        spanned += bool(spanning_expected)
         left += len(previous - set(order))
         started += len(set(order) - previous)
         back += len((set(order) - previous) & gone)
@@ -388,3 +397,4 @@ def test_the_running_jobs_arrays_patched_step_by_step_equal_a_rebuild_from_the_j
         previous = set(order)
     assert left > 30 and started > 30  # jobs came and went all along
     assert back > 0  # and some started again after leaving (requeued after a fault)
+    assert spanned > 30  # steps with a gang across satellites running
