@@ -1028,16 +1028,17 @@ class Workload:
             timed = phase != RUN
             now = t0 + (dt - left)
             with np.errstate(divide="ignore", invalid="ignore"):
-                candidates = np.stack((
+                until = (  # time to each kind of event, by kind
                     np.where(timed, c.phase_left[j], np.inf),
                     np.where(timed | (s <= 0), np.inf, (c.work[j] - c.progress[j]) / s),
                     np.where(timed, np.inf, c.interval[j] - c.since_ckpt[j]),
                     c.deadline[j] - now,
                     c.wall_limit[j] - c.run_elapsed[j],
-                ))
-            np.maximum(candidates, 0.0, out=candidates)
-            kind = np.argmin(candidates, axis=0)
-            first = candidates[kind, np.arange(j.size)]
+                )
+            first = np.minimum(until[0], until[1])
+            for later in until[2:]:
+                np.minimum(first, later, out=first)
+            np.maximum(first, 0.0, out=first)  # the soonest event, not in the past
             seg = np.minimum(first, left)
             gpu_s = seg * n
             run = ~timed
@@ -1060,9 +1061,12 @@ class Workload:
             if power is not None:
                 c.energy[j] += power[live] * seg
             remaining[live] = left - seg
-            for q in np.flatnonzero(first <= left):
-                if self._event(int(j[q]), int(kind[q]), float(now[q] + seg[q])):
-                    remaining[live[q]] = 0.0
+            happening = np.flatnonzero(first <= left)
+            if happening.size:  # which kind, for the few jobs with an event in this segment (the first on a tie)
+                kinds = np.argmin(np.maximum(np.stack([row[happening] for row in until]), 0.0), axis=0)
+                for q, kind in zip(happening.tolist(), kinds.tolist()):
+                    if self._event(int(j[q]), kind, float(now[q] + seg[q])):
+                        remaining[live[q]] = 0.0
             live = live[remaining[live] > _EPS]
             if not live.size:
                 break
