@@ -44,6 +44,8 @@ class LinkState(IntEnum):
 
 
 _DOWN, _ACQ, _UP, _DEG, _FAILED, _DISABLED = (int(state) for state in LinkState)
+_STATES = tuple(LinkState)
+"""The states by their code (faster than LinkState(code) for many transitions)."""
 CARRYING = (_UP, _DEG)
 """States in which a link carries traffic."""
 POWERED = (_ACQ, _UP, _DEG)
@@ -239,11 +241,11 @@ class IslLinks:
         was_carrying = (before == _UP) | (before == _DEG)
         if np.any(was_carrying != ((state == _UP) | (state == _DEG))):
             self.version += 1
-        transitions = []
-        for row in changed[np.argsort(times[changed], kind="stable")]:
-            transitions.append(LinkTransition(int(self.a[row]), int(self.b[row]), LinkState(int(before[row])),
-                                              LinkState(int(state[row])), float(times[row]), _CAUSES[int(causes[row])]))
-        return transitions
+        rows = changed[np.argsort(times[changed], kind="stable")]
+        states = _STATES
+        return [LinkTransition(a, b, states[was], states[now], time, _CAUSES[cause]) for a, b, was, now, time, cause
+                in zip(self.a[rows].tolist(), self.b[rows].tolist(), before[rows].tolist(), state[rows].tolist(),
+                       times[rows].tolist(), causes[rows].tolist())]
 
     def settle(self, closable: np.ndarray, distance_km: np.ndarray) -> None:
         """Start of a run: the constellation has been flying, so every closable DOWN link is already UP (or
