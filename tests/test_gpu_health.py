@@ -769,3 +769,24 @@ def test_candidate_gpus_drawn_per_satellite_are_independent_per_gpu_events():
         joint = (hits[:, a] & hits[:, b]).mean()
         want = expected[a] * expected[b]
         assert abs(joint - want) <= SIGMAS * math.sqrt(want * (1 - want) / trials)
+
+
+@pytest.mark.parametrize("total", [0.3, 5.0, 400.0])
+def test_correctable_error_points_are_a_poisson_process(total):
+    """The fleet's correctable errors are the points of a unit-rate Poisson process on [0, total)
+    (GpuHealth._poisson_points, from exponential gaps): the count is Poisson (mean = variance = total),
+    and the points are sorted and uniform over the interval."""
+    health = fleet(2, 2, quiet(), seed=12)
+    draws = 4000
+    counts, points = [], []
+    for _ in range(draws):
+        p = health._poisson_points(total)
+        assert np.all(np.diff(p) >= 0) and (p.size == 0 or (p[0] >= 0 and p[-1] < total))
+        counts.append(p.size)
+        points.append(p / total)
+    counts = np.array(counts)
+    assert abs(counts.mean() - total) <= SIGMAS * math.sqrt(total / draws)
+    assert abs(counts.var() - total) <= SIGMAS * math.sqrt(2 * total * total / draws + total / draws) + 0.05 * total
+    u = np.concatenate(points)
+    assert abs(u.mean() - 0.5) <= SIGMAS * math.sqrt(1 / 12 / u.size)
+    assert abs(np.mean(u < 0.25) - 0.25) <= SIGMAS * math.sqrt(0.25 * 0.75 / u.size)
