@@ -889,7 +889,7 @@ class Simulation:
             "gpu_retired_rows": self.health.retired_rows,
             "dose_rad": self.health.dose_rad,
             "radiation_multiplier": self._radiation_multiplier,
-            "alarm_level": np.max(np.stack(list(self.alarm_board.levels.values())), axis=0),
+            "alarm_level": self._alarm_level(),
         }
 
     def _network_fields(self) -> dict:
@@ -1092,6 +1092,17 @@ class Simulation:
                 sat = self._index[alarm.satellite]
                 if sat in self.servicing.maintenance:
                     self.servicing.suppress_alarms(sat)
+
+    def _alarm_level(self) -> np.ndarray:
+        """(N,) each satellite's highest limit level over every monitored parameter (a running maximum:
+        no stacked (parameters, N) array)."""
+        levels = list(self.alarm_board.levels.values())
+        if not levels:
+            return np.zeros(len(self.satellite_ids), dtype=np.int8)
+        highest = levels[0].copy()
+        for level in levels[1:]:
+            np.maximum(highest, level, out=highest)
+        return highest
 
     def _junction_c(self) -> np.ndarray:
         """The junction temperatures in °C (worked out once per thermal step; read-only for its users)."""
