@@ -10,7 +10,8 @@ numpy passes replace a Python walk per satellite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -19,25 +20,46 @@ from scipy.sparse.csgraph import dijkstra
 LIGHT_SPEED_KM_S = 299_792.458
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Routes:
-    """Shortest-latency route from each satellite to the ground (all arrays (N,), read-only)."""
+    """Shortest-latency route from each satellite to the ground (all arrays (N,), read-only).
+
+    ``hops``, ``gateway`` and ``station`` follow from the route tree and are worked out when first read
+    (most steps read only the latencies and next hops)."""
 
     latency_s: np.ndarray
     """float64: total one-way latency to the ground; inf where there is no path."""
-    hops: np.ndarray
-    """int64: inter-satellite hops to the gateway satellite (0 = the satellite is a gateway); -1 where no path."""
     next_hop: np.ndarray
     """int64: the neighbour satellite the route goes through next; -1 for a gateway or where no path."""
-    gateway: np.ndarray
-    """int64: satellite whose ground link ends the route (itself for a gateway); -1 where no path."""
-    station: np.ndarray
-    """int64: station index at the end of the route; -1 where no path."""
+    _station_of_satellite: np.ndarray = field(repr=False)
+    """int64: the station of each satellite's own ground link; -1 without one."""
 
     @property
     def reachable(self) -> np.ndarray:
         """bool (N,): the satellite has a route to the ground."""
         return np.isfinite(self.latency_s)
+
+    @cached_property
+    def _tree(self) -> tuple[np.ndarray, np.ndarray]:
+        """(root, depth) of every satellite in the route tree (a gateway is its own root)."""
+        n = len(self.latency_s)
+        relay = self.next_hop >= 0
+        return _root_and_depth(np.where(relay, self.next_hop, np.arange(n)))
+
+    @cached_property
+    def hops(self) -> np.ndarray:
+        """int64: inter-satellite hops to the gateway satellite (0 = the satellite is a gateway); -1 where no path."""
+        return _frozen(np.where(self.reachable, self._tree[1], -1))
+
+    @cached_property
+    def gateway(self) -> np.ndarray:
+        """int64: satellite whose ground link ends the route (itself for a gateway); -1 where no path."""
+        return _frozen(np.where(self.reachable, self._tree[0], -1))
+
+    @cached_property
+    def station(self) -> np.ndarray:
+        """int64: station index at the end of the route; -1 where no path."""
+        return _frozen(np.where(self.reachable, self._station_of_satellite[self.gateway], -1))
 
 
 def link_latency_s(distance_km: np.ndarray | float, per_hop_s: float = 0.0) -> np.ndarray | float:
@@ -137,20 +159,13 @@ def _routes(n: int, graph: csr_matrix, ground_sat: np.ndarray, station_of_link: 
     predecessor = np.asarray(predecessor[:n], dtype=np.int64)
 
     reachable = np.isfinite(latency_s)  # scipy gives unreachable nodes (and the source) predecessor -9999
-    is_gateway = predecessor == n
-    relay = reachable & ~is_gateway
-    next_hop = np.where(relay, predecessor, -1)
-    gateway, hops = _root_and_depth(np.where(relay, predecessor, np.arange(n)))
-
+    relay = reachable & (predecessor != n)
     station_of_satellite = np.full(n, -1, dtype=np.int64)
     station_of_satellite[ground_sat] = station_of_link
-    gateway = np.where(reachable, gateway, -1)
     return Routes(
         latency_s=_frozen(latency_s),
-        hops=_frozen(np.where(reachable, hops, -1)),
-        next_hop=_frozen(next_hop),
-        gateway=_frozen(gateway),
-        station=_frozen(np.where(reachable, station_of_satellite[gateway], -1)),
+        next_hop=_frozen(np.where(relay, predecessor, -1)),
+        _station_of_satellite=_frozen(station_of_satellite),
     )
 
 
