@@ -164,7 +164,7 @@ class GpuPool:
     def take(self, gpus_flat: np.ndarray) -> None:
         """Remove GPUs from the pool (those not in it are ignored)."""
         flat = self.mask.reshape(-1)
-        sel = np.unique(gpus_flat[flat[gpus_flat]])
+        sel = _ascending(gpus_flat[flat[gpus_flat]])
         if sel.size:
             flat[sel] = False
             self._recount(sel // self.topology.gpus_per_sat, -1)
@@ -172,7 +172,7 @@ class GpuPool:
     def add(self, gpus_flat: np.ndarray) -> None:
         """Put GPUs into the pool (those already in it are ignored)."""
         flat = self.mask.reshape(-1)
-        sel = np.unique(gpus_flat[~flat[gpus_flat]])
+        sel = _ascending(gpus_flat[~flat[gpus_flat]])
         if sel.size:
             flat[sel] = True
             self._recount(sel // self.topology.gpus_per_sat, 1)
@@ -188,6 +188,14 @@ class GpuPool:
             np.add.at(self.count, sats, sign)
             np.add.at(self.plane_count, self.topology.plane[sats], sign)
         self._sat_max = self._plane_max = None
+
+
+def _ascending(gpus_flat: np.ndarray) -> np.ndarray:
+    """The distinct GPUs in ascending order: as given when they already are (a placement on one
+    satellite always is), else ``np.unique``."""
+    if gpus_flat.size < 2 or (gpus_flat[1:] > gpus_flat[:-1]).all():
+        return gpus_flat
+    return np.unique(gpus_flat)
 
 
 # ------------------------------------------------------------------------------------ pass in/out
