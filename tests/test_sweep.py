@@ -449,3 +449,35 @@ def test_a_recorded_sweep_run_keeps_that_runs_mission_and_replays(campaign, camp
     assert document["hardware"]["battery_kwh"] == item.random["hardware.battery_kwh"] and "sweep" not in document
     verified = _omc("replay", str(archive), "--verify", cwd=tmp_path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+async def test_the_console_opens_run_k_with_its_mission_and_seed_and_reaches_its_row(campaign, campaign_file,
+                                                                                    monkeypatch):
+    """``omc MISSION --sweep-run K`` opens the console on run K: the app gets run K's mission (its overrides,
+    its seed, "sweep run K" leading the title bar) and, driven with Pilot to the campaign's end time, its
+    simulation gives run K's row."""
+    import argparse
+
+    from console.app import MissionControlApp
+    from console.sweep_cli import open_sweep_run
+    from console.widgets.clock_bar import ClockBar
+    from engine.sweep import _Reader
+
+    opened: list[MissionControlApp] = []
+    monkeypatch.setattr(MissionControlApp, "run", lambda app, *args, **kwargs: opened.append(app))
+    options = argparse.Namespace(mission=str(campaign_file), sweep_run=2, seed=None, no_record=True, record=None)
+    assert open_sweep_run(options) == 0 and len(opened) == 1
+    app, item = opened[0], campaign.item(2)
+    assert app.driver.sim.seed == item.seed
+    row = run_one(campaign.document, campaign.source, item)
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert app.title.startswith("sweep run 2 · ")
+        assert app.query_one(ClockBar).state.mission_title.startswith("sweep run 2")
+        sim = app.driver.sim
+        assert sim.battery.capacity_j / 3.6e6 == pytest.approx(item.random["hardware.battery_kwh"])  # its draw
+        sim.run_until(sim.spec.duration_s)
+        await pilot.pause()
+        reader = _Reader(sim)
+        assert {name: reader.metric(name) for name in row["metrics"]} == row["metrics"]
+    bad = argparse.Namespace(mission=str(campaign_file), sweep_run=-1, seed=None, no_record=True, record=None)
+    assert open_sweep_run(bad) == 1 and len(opened) == 1  # refused with the reason; no console opened
