@@ -21,8 +21,8 @@ from engine.mission import MissionError, MissionSpec
 DESCRIPTION = """Run MISSION many times: run k takes grid point k mod G of the mission's [sweep.grid], draws its
 [sweep.random] values and its simulation seed from child k of SeedSequence(campaign seed), runs headless to the
 end and records the [sweep] metrics and failures. One JSON line per run goes to --out as runs finish; running the
-same command again resumes the file, skipping finished runs (a file of a different mission or sweep is refused).
-The summary table (metric distributions, failure probabilities with 95 % Wilson intervals) ends the campaign;
+same command again resumes the file, skipping finished runs (a file of a different mission or sweep is refused);
+with --retry-errors the runs that raised run again too, and their new rows count. The summary table (metric distributions, failure probabilities with 95 % Wilson intervals) ends the campaign;
 --summary FILE prints it again. omc run MISSION --sweep-run K reproduces run K alone."""
 
 
@@ -40,6 +40,8 @@ def add_sweep_parser(commands: Any) -> None:
                        help="results file, resumed if it exists (default: sweeps/<mission id>-<campaign hash>.jsonl)")
     sweep.add_argument("--seed", type=int, help="campaign seed (default: [sweep] seed, else the mission seed)")
     sweep.add_argument("--summary", type=Path, metavar="FILE", help="print the summary of a results file and exit")
+    sweep.add_argument("--retry-errors", action="store_true",
+                       help="run again the runs whose row says status \"error\" (a run that raised; its new row counts)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
 
 
@@ -108,7 +110,8 @@ def _run_campaign(options: argparse.Namespace, err: Console, out: Console) -> in
     path = options.out if options.out is not None else default_results_path(campaign)
     results = read_results(path)
     check_resumable(results, campaign, path)
-    todo = [run for run in range(runs) if run not in results.runs]
+    errored = {row["run"] for row in results.rows if row.get("status") == "error"} if options.retry_errors else set()
+    todo = [run for run in range(runs) if run not in results.runs or run in errored]
     client = None
     if options.dask and todo:
         from distributed import Client
@@ -137,10 +140,12 @@ def _execute(campaign, runs: int, path: Path, results, todo: list[int], where: s
     """Run the runs in `todo` into the results file at `path`, then print the summary."""
     from engine.sweep import ResultsWriter
 
-    rows = list(results.rows)
-    finished = len([run for run in results.runs if run < runs])
+    rows_of = {row["run"]: row for row in results.rows}  # a retried run's new row replaces its error row
+    finished = len([run for run in results.runs if run < runs and run not in todo])
+    again = len([run for run in todo if run in rows_of])
     grid = f", {campaign.grid_size} grid points" if campaign.sweep.grid else ""
-    resumed = f"; {finished} done, {len(todo)} to run" if finished else ""
+    resumed = (f"; {finished} done, {len(todo)} to run" + (f" ({again} after an error)" if again else "")
+               if finished or again else "")
     if not options.quiet:
         err.print(f"campaign {campaign.mission_id} (seed {campaign.seed}, hash {campaign.hash}): {runs} runs{grid} "
                   f"-> {path}{resumed}" + (f", on {where}" if todo else ""), highlight=False, soft_wrap=True)
@@ -148,13 +153,15 @@ def _execute(campaign, runs: int, path: Path, results, todo: list[int], where: s
         err.print(f"{path}: its last line was incomplete (the run being written when the campaign stopped); "
                   "it is cut off and that run runs again", highlight=False, soft_wrap=True)
     interrupted = None
+    ran: set[int] = set()
     if todo:
         with ResultsWriter(path, results) as writer:
             stream = _rows_with_progress(campaign, todo, options, err, finished, runs, client)
             try:
                 for row in stream:
                     writer.write(row)
-                    rows.append(row)
+                    rows_of[row["run"]] = row
+                    ran.add(row["run"])
             except KeyboardInterrupt:
                 interrupted = "interrupted"
             except Exception as error:  # a worker died, the cluster went away: keep what is written
@@ -163,8 +170,9 @@ def _execute(campaign, runs: int, path: Path, results, todo: list[int], where: s
                 stream.close()
     elif results.torn_bytes:
         ResultsWriter(path, results).close()  # cut the torn line off
+    rows = list(rows_of.values())
     if interrupted is not None:
-        left = len([run for run in todo if run not in {row['run'] for row in rows}])
+        left = len([run for run in todo if run not in ran])
         err.print(f"[bold yellow]{interrupted}[/]: {len(rows)} runs in {path}, {left} not run; run the same command "
                   "again to resume", highlight=False, soft_wrap=True)
         return 130 if interrupted == "interrupted" else 1
@@ -172,7 +180,8 @@ def _execute(campaign, runs: int, path: Path, results, todo: list[int], where: s
         out.print(summary_renderable(rows, path))
     errors = sum(1 for row in rows if row.get("status") != "ok")
     if errors and not options.quiet:
-        err.print(f"{errors} run{'s' if errors != 1 else ''} raised an error (status \"error\" in {path})", highlight=False)
+        err.print(f"{errors} run{'s' if errors != 1 else ''} raised an error (status \"error\" in {path}; "
+                  "--retry-errors runs them again)", highlight=False, soft_wrap=True)
     return 0
 
 

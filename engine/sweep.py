@@ -458,7 +458,8 @@ def default_results_path(campaign: Campaign) -> Path:
 
 @dataclass
 class Results:
-    """The rows of a results file (first row of each run), and what was wrong with its tail."""
+    """The rows of a results file (one per run: its first row, or the row of a run retried after an
+    error), and what was wrong with its tail."""
 
     rows: list[dict[str, Any]]
     good_bytes: int
@@ -466,6 +467,8 @@ class Results:
     torn_bytes: int
     """Bytes after the last complete line (a run being written when the campaign was killed)."""
     duplicates: int = 0
+    retried: int = 0
+    """Runs whose error row a later row replaced (``omc sweep --retry-errors``)."""
 
     @property
     def runs(self) -> set[int]:
@@ -484,8 +487,8 @@ def read_results(path: str | Path) -> Results:
         raise SweepError(f"{path}: cannot read: {error.strerror or error}") from None
     end = data.rfind(b"\n") + 1
     rows: list[dict[str, Any]] = []
-    seen: set[int] = set()
-    duplicates = 0
+    seen: dict[int, int] = {}  # run -> its position in rows
+    duplicates = retried = 0
     for number, line in enumerate(data[:end].split(b"\n")[:-1], start=1):
         if not line.strip():
             continue
@@ -495,12 +498,17 @@ def read_results(path: str | Path) -> Results:
             raise SweepError(f"{path}:{number}: not a JSON row ({error}); is this a sweep results file?") from None
         if not isinstance(row, dict) or not isinstance(row.get("run"), int) or "mission_hash" not in row:
             raise SweepError(f"{path}:{number}: not a sweep row (a row has 'run' and 'mission_hash')")
-        if row["run"] in seen:
-            duplicates += 1
+        kept = seen.get(row["run"])
+        if kept is not None:
+            if rows[kept].get("status") == "error":  # the run ran again after an error: the new row counts
+                rows[kept] = row
+                retried += 1
+            else:
+                duplicates += 1
             continue
-        seen.add(row["run"])
+        seen[row["run"]] = len(rows)
         rows.append(row)
-    return Results(rows, end, len(data) - end, duplicates)
+    return Results(rows, end, len(data) - end, duplicates, retried)
 
 
 def check_resumable(results: Results, campaign: Campaign, path: str | Path) -> None:

@@ -481,3 +481,43 @@ async def test_the_console_opens_run_k_with_its_mission_and_seed_and_reaches_its
         assert {name: reader.metric(name) for name in row["metrics"]} == row["metrics"]
     bad = argparse.Namespace(mission=str(campaign_file), sweep_run=-1, seed=None, no_record=True, record=None)
     assert open_sweep_run(bad) == 1 and len(opened) == 1  # refused with the reason; no console opened
+
+
+def test_retry_errors_runs_the_errored_runs_again_and_their_new_rows_count(campaign, campaign_file, tmp_path,
+                                                                            monkeypatch, capsys):
+    """A run that raised for a reason of its moment (here its simulation runs out of memory once) is an
+    error row; resuming skips it, --retry-errors runs it again, the new row is appended and counts (in the
+    file and the summary), and the other rows are untouched."""
+    import engine.runner as runner
+    from console.cli import main
+
+    out = tmp_path / "camp.jsonl"
+    real = runner.run_headless
+    unlucky = campaign.item(2).seed
+    seeds: list[int] = []
+
+    def out_of_memory_once(spec, *args, **kwargs):
+        seeds.append(spec.seed)
+        if spec.seed == unlucky and seeds.count(unlucky) == 1:
+            raise MemoryError("cannot allocate the job table")
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_headless", out_of_memory_once)
+    arguments = ["sweep", str(campaign_file), "--runs", "4", "--workers", "1", "--out", str(out), "--quiet"]
+    assert main(arguments) == 0
+    first = read_results(out)
+    assert [row["status"] for row in sorted(first.rows, key=lambda r: r["run"])] == ["ok", "ok", "error", "ok"]
+    assert "MemoryError: cannot allocate" in next(row["error"] for row in first.rows if row["run"] == 2)
+    before = out.read_bytes()
+    assert main(arguments) == 0 and out.read_bytes() == before  # a plain resume counts the error row as done
+    assert main([*arguments, "--retry-errors"]) == 0
+    assert out.read_bytes().startswith(before)  # appended; nothing rewritten
+    again = read_results(out)
+    assert again.retried == 1 and again.duplicates == 0 and sorted(again.runs) == [0, 1, 2, 3]
+    retried = next(row for row in again.rows if row["run"] == 2)
+    assert retried["status"] == "ok" and retried["seed"] == unlucky and retried["metrics"]
+    assert seeds.count(unlucky) == 2 and len(seeds) == 5  # only run 2 ran again
+    assert main([*arguments, "--retry-errors"]) == 0 and len(seeds) == 5  # nothing left to retry
+    capsys.readouterr()
+    assert main(["sweep", "--summary", str(out)]) == 0
+    assert "4 runs, 4 ok" in " ".join(capsys.readouterr().out.split())
