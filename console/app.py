@@ -1064,6 +1064,8 @@ _PANE_ACTIONS = (
     ("Unshelve alarm", "Bring back the shelved alarm under the cursor", "u", "pane('alarms', 'unshelve')"),
     ("Alarm history", "Switch the alarms pane between active alarms and the full history", "h", "pane('alarms', 'toggle_history')"),
     ("Event severity filter", "Cycle the event log's filter: all, warning and above, critical", "v", "pane('events', 'cycle_filter')"),
+    ("Routine events", "Hide or show the event log's routine INFO events: passes, eclipses, links coming and going, "
+     "heaters, jobs submitted, started, checkpointed and completed", "V", "pane('events', 'toggle_routine')"),
 )
 
 

@@ -210,3 +210,36 @@ async def test_the_console_sizes_its_event_log_by_the_fleet(write_mission):
     app = MissionControlApp(spec, record_to=None)
     async with app.run_test(size=(120, 40)):
         assert app.query_one(EventLog).max_entries == log_capacity(1200) == 24_000
+
+
+async def test_routine_events_are_hidden_with_V_together_with_the_severity_filter(run):
+    """V hides the routine INFO events (eclipses, passes, links, heaters, job starts and ends) and keeps
+    every other entry, operator notes included, in order; it combines with the severity filter, new
+    entries pass through it, the subtitle counts what is not shown, and V again shows everything."""
+    from console.widgets.event_log import ROUTINE_KINDS
+    from engine import EventKind
+
+    sim, events = run
+    app = LogApp(sim)
+    async with app.run_test(size=(120, 12)) as pilot:
+        log = app.query_one(EventLog)
+        log.add_events(events)
+        log.add_note(events[-1].time_s, "paused")
+
+        def notable(event) -> bool:
+            return not (event.severity is Severity.INFO and event.kind in ROUTINE_KINDS)
+
+        kept = [e for e in events if notable(e)]
+        assert 0 < len(kept) < len(events) and any(e.kind is EventKind.ECLIPSE_ENTRY for e in events)
+        assert any(e.severity is Severity.INFO for e in kept)  # INFO that is not routine stays (alarms cleared...)
+        await pilot.press("V")
+        assert log.hide_routine and log.row_count == len(kept) + 1
+        assert [r.cells[3] for r in log.visible_rows()] == [e.message for e in kept] + ["paused"]
+        assert log.border_subtitle == f"filter: all · routine hidden ({len(events) - len(kept):,} entries not shown)"
+        log.add_events(events[:20])  # new entries pass through the same filter, and the count follows
+        assert log.row_count == len(kept) + 1 + sum(notable(e) for e in events[:20])
+        assert f"({len(events) + 21 - log.row_count:,} entries not shown)" in log.border_subtitle
+        await pilot.press("v")  # with warning+, routine INFO entries are hidden anyway
+        assert log.row_count == sum(e.severity is not Severity.INFO for e in events + events[:20])
+        await pilot.press("v", "v", "V")  # back to all severities, routine shown
+        assert not log.hide_routine and log.row_count == len(events) + 21 and log.border_subtitle == "filter: all"

@@ -5,7 +5,9 @@ newest ``max_entries``; nothing is formatted until its line is drawn, so a burst
 costs one ``deque.extend`` plus a refresh. Row keys are sequence numbers (the n-th entry ever added).
 
 While the cursor is on the last row the log follows new entries; moving up pins the view, ``end``
-resumes following. ``v`` cycles a minimum-severity filter over the whole buffer.
+resumes following. ``v`` cycles a minimum-severity filter over the whole buffer; ``V`` hides the routine
+INFO events (passes, eclipses, ground and laser links coming and going, heaters, jobs submitted, started,
+checkpointed and completed), which on a big fleet outnumber everything else a thousand to one.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ SEVERITY_LABELS = {Severity.INFO: "INFO", Severity.WARNING: "WARN", Severity.CRI
 FILTER_CYCLE = (Severity.INFO, Severity.WARNING, Severity.CRITICAL)
 FILTER_NAMES = {Severity.INFO: "all", Severity.WARNING: "warning+", Severity.CRITICAL: "critical"}
 OPERATOR = "operator"
+ROUTINE_KINDS = frozenset({
+    EventKind.ECLIPSE_ENTRY, EventKind.ECLIPSE_EXIT, EventKind.AOS, EventKind.LOS,
+    EventKind.GROUND_LINK_UP, EventKind.GROUND_LINK_DOWN,
+    EventKind.LINK_ACQUIRING, EventKind.LINK_UP, EventKind.LINK_DEGRADED, EventKind.LINK_DOWN,
+    EventKind.HEATER_ON, EventKind.HEATER_OFF,
+    EventKind.JOB_SUBMITTED, EventKind.JOB_STARTED, EventKind.JOB_CHECKPOINTED, EventKind.JOB_COMPLETED,
+})
+"""Event kinds that come and go with the orbit and normal scheduling: ``V`` hides them at INFO severity."""
 
 
 @dataclass(frozen=True)
@@ -84,10 +94,13 @@ class EventLog(LineTable):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("v", "cycle_filter", "Severity filter", show=True),
+        Binding("V", "toggle_routine", "Routine events", show=False),
     ]
 
     min_severity: reactive[Severity] = reactive(Severity.INFO)
     """Entries below this severity are hidden (the whole buffer is filtered)."""
+    hide_routine: reactive[bool] = reactive(False)
+    """Routine INFO events (``ROUTINE_KINDS``) are hidden too."""
 
     def __init__(
         self,
@@ -159,12 +172,14 @@ class EventLog(LineTable):
         self._appended += len(batch)
         self._entries.extend(batch)
         if self._view is not None:
-            rank = SEVERITY_RANK[self.min_severity]
+            shown = self._shown
             start = max(len(batch) - self.max_entries, 0)
-            self._view.extend(first + i for i in range(start, len(batch)) if SEVERITY_RANK[batch[i].severity] >= rank)
+            self._view.extend(first + i for i in range(start, len(batch)) if shown(batch[i]))
             oldest = self._first_seq
             while self._view and self._view[0] < oldest:
                 self._view.popleft()
+            if self.hide_routine:
+                self._show_filter()  # its count of entries not shown
         self._place_cursor(following, before)
 
     def _place_cursor(self, following: bool, before: int) -> None:
@@ -226,19 +241,36 @@ class EventLog(LineTable):
         """All → warning and above → critical only → all."""
         self.min_severity = FILTER_CYCLE[(FILTER_CYCLE.index(self.min_severity) + 1) % len(FILTER_CYCLE)]
 
+    def action_toggle_routine(self) -> None:
+        """Hide or show the routine INFO events (passes, eclipses, links, heaters, job starts and ends)."""
+        self.hide_routine = not self.hide_routine
+
+    def _shown(self, entry: LogEntry) -> bool:
+        """Whether the filter lets `entry` through."""
+        if SEVERITY_RANK[entry.severity] < SEVERITY_RANK[self.min_severity]:
+            return False
+        return not (self.hide_routine and isinstance(entry, Event) and entry.severity is Severity.INFO
+                    and entry.kind in ROUTINE_KINDS)
+
     def watch_min_severity(self, severity: Severity) -> None:
+        self._refilter()
+
+    def watch_hide_routine(self, hide: bool) -> None:
+        self._refilter()
+
+    def _refilter(self) -> None:
         following = self.following
-        if severity is Severity.INFO:
+        if self.min_severity is Severity.INFO and not self.hide_routine:
             self._view = None
         else:
-            rank = SEVERITY_RANK[severity]
-            first = self._first_seq
-            self._view = deque(first + i for i, entry in enumerate(self._entries) if SEVERITY_RANK[entry.severity] >= rank)
+            shown, first = self._shown, self._first_seq
+            self._view = deque(first + i for i, entry in enumerate(self._entries) if shown(entry))
         self.rows_changed()
         if following:
             self.move_cursor(self.row_count - 1)
         self._show_filter()
 
     def _show_filter(self) -> None:
-        self.border_subtitle = f"filter: {FILTER_NAMES[self.min_severity]}"
+        hidden = f" · routine hidden ({self.entry_count - self.row_count:,} entries not shown)" if self.hide_routine else ""
+        self.border_subtitle = f"filter: {FILTER_NAMES[self.min_severity]}{hidden}"
 
