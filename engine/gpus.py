@@ -173,9 +173,9 @@ class GpuState:
         With the cap at 1 the backward-Euler junction is (C/dt·T + G·T_loop + idle + u·(TDP - idle)) /
         (C/dt + G), and the solved cap is 1 exactly when that is at most T_throttle, that is when
         T <= ((C/dt + G)·T_throttle - G·T_loop - idle - u·(TDP - idle)) / (C/dt). This bounds u by the
-        fleet's lowest and highest utilisation (`u_range`), takes each satellite's limit less a margin far above
-        rounding (1 µK), and compares the fleet's hottest junction with the lowest limit: a per-satellite
-        test with scalar reductions, no (N, G) work beyond two reductions."""
+        fleet's lowest and highest utilisation (`u_range`), takes each satellite's limit less a margin far
+        above rounding (1 µK), and compares the fleet's hottest junction with the lowest limit: (N,) work and
+        one reduction of the (N, G) junctions."""
         if not junction_k.size:
             return False
         c_dt = self._sat_capacity_j_per_k / dt_s
