@@ -171,8 +171,8 @@ class Driver:
     """How long the last checkpoint copy took (wall seconds)."""
     checkpoint_max_copy_s: float | None = 0.5
     """Once a copy took longer than this, no more checkpoints are taken (each would stall the console that
-    long: 10,080 satellites take 0.18 s at T+30 min and about 1 s at T+3 h, growing with the job table); a
-    rewind then replays from the last one. None: no limit."""
+    long: 10,080 satellites take 0.18 s at T+30 min and 0.43 s at T+3 h, growing with the unfinished jobs;
+    finished ones are shared); a rewind then replays from the last one. None: no limit."""
 
     def _step(self) -> None:
         if self.replayer is not None:

@@ -61,6 +61,52 @@ def test_a_clone_shares_only_what_never_changes(spec):
     assert (job.state, job.restarts, job.gpus_flat is None) == before  # stepping the copy left the original alone
 
 
+def _record(job) -> tuple:
+    """Every slot of a job record, arrays as tuples (to see whether anything in it changed)."""
+    values = []
+    for name in type(job).__slots__:
+        value = getattr(job, name)
+        values.append(tuple(value.tolist()) if isinstance(value, np.ndarray) else value)
+    return tuple(values)
+
+
+def test_finished_jobs_are_shared_by_clones_and_their_records_never_change(write_mission):
+    """A clone shares the finished jobs' records (most of a long run's job table) and copies the others;
+    that is safe only because nothing writes a job record once it is finished: through a run with
+    GPU faults, inference and training generators and a drain, every finished record stays as it was
+    when the job ended, and a clone taken then still reads it after the original has run on."""
+    from tests.test_compute_in_simulation import FAULTY, JOBS, simulation
+
+    sim = simulation(write_mission, JOBS + FAULTY, seed=3)
+    ended: dict[int, tuple] = {}
+    clone = None
+    while sim.time_s < 4 * 3600:
+        if sim.step_index == 200:
+            sim.apply(DrainSatellite(sim.satellite_ids[0]))
+        sim.step()
+        for job in sim.workload._jobs:
+            if job.terminal and job.index not in ended:
+                ended[job.index] = _record(job)
+        if clone is None and len(ended) >= 3:
+            clone = clone_simulation(sim)
+            shared = [j for j in sim.workload._jobs if j.terminal]
+            live = [j for j in sim.workload._jobs if not j.terminal]
+            assert all(clone.workload._jobs[j.index] is j for j in shared)
+            assert live and all(clone.workload._jobs[j.index] is not j for j in live)
+            at_clone = {j.index: _record(j) for j in shared}
+    assert clone is not None and len(ended) > 10, "jobs finished along the run"
+    for job in sim.workload._jobs:
+        if job.index in ended:
+            assert _record(job) == ended[job.index], f"job {job.id} changed after it finished"
+    for index, record in at_clone.items():
+        assert _record(clone.workload._jobs[index]) == record
+    while clone.time_s < sim.time_s:  # the clone, with the shared records, runs on to the same state
+        if clone.step_index == 200:
+            clone.apply(DrainSatellite(clone.satellite_ids[0]))
+        clone.step()
+    assert _same(sim, clone)
+
+
 def test_rewinding_gives_the_state_the_run_had_and_a_branch_can_differ(spec):
     sim = Simulation(spec)
     checkpoints = Checkpoints(sim, every_s=1200.0)
