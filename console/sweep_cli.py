@@ -22,8 +22,8 @@ DESCRIPTION = """Run MISSION many times: run k takes grid point k mod G of the m
 [sweep.random] values and its simulation seed from child k of SeedSequence(campaign seed), runs headless to the
 end and records the [sweep] metrics and failures. One JSON line per run goes to --out as runs finish; running the
 same command again resumes the file, skipping finished runs (a file of a different mission or sweep is refused);
-with --retry-errors the runs that raised run again too, and their new rows count. The summary table (metric distributions, failure probabilities with 95 % Wilson intervals) ends the campaign;
---summary FILE prints it again. omc run MISSION --sweep-run K reproduces run K alone."""
+with --retry-errors the runs that raised run again too, and their new rows count. The summary table (metric
+distributions, failure probabilities with 95 % Wilson intervals) ends the campaign; --summary FILE prints it again. omc run MISSION --sweep-run K reproduces run K alone."""
 
 
 def add_sweep_parser(commands: Any) -> None:

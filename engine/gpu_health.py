@@ -484,7 +484,6 @@ class GpuHealth:
         self._thermal_failure_per_s = p.thermal_failure_per_year / SECONDS_PER_YEAR
         self._infant_tau_s = p.infant_time_constant_days * SECONDS_PER_DAY
         self._gpus = self.present.sum(axis=1)
-        self._present_flat = self.present.reshape(-1)
         order = np.argsort(~self.present, axis=1, kind="stable")  # present columns first, in order
         self._slot_of = np.arange(n)[:, None] * g + order
         self._onset_seen = past_onset[:, 0].copy()

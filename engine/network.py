@@ -304,12 +304,6 @@ class NetworkModel:
         regrouped[nodes] = nodes[_lowest_of_components(len(nodes), local[links.a.take(rows)], local[links.b.take(rows)])]
         return regrouped
 
-    def gang_speed_factor(self, running: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int],
-                          group: np.ndarray) -> np.ndarray:
-        """``gang_slowdown`` as an (N, G) array of factors in every case (1 everywhere when it gives None)."""
-        factor = self.gang_slowdown(running, shape, group)
-        return np.ones(shape) if factor is None else factor
-
     def gang_slowdown(self, running: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int],
                       group: np.ndarray) -> np.ndarray | None:
         """(N, G) speed factor from the network for every GPU, from the workload's ``running_gpus()`` (or

@@ -117,8 +117,7 @@ class LinkTableRouter:
         counts = np.append(np.bincount(rows, minlength=n), n)
         indptr = np.zeros(n + 2, dtype=np.int32)
         np.cumsum(counts, out=indptr[1:])
-        self._weight = np.full(len(indices), np.inf)
-        self._graph = csr_matrix((self._weight, indices, indptr), shape=(n + 1, n + 1), copy=False)
+        self._graph = csr_matrix((np.full(len(indices), np.inf), indices, indptr), shape=(n + 1, n + 1), copy=False)
         self._weight = self._graph.data  # the matrix's own array, written in place each call
 
     def matches(self, a: np.ndarray, b: np.ndarray) -> bool:
@@ -130,7 +129,7 @@ class LinkTableRouter:
         carrying rows are read), and the ground links as in ``route_to_ground``; the same Routes."""
         n = self.n
         link_s = np.where(carrying, link_latency_s, np.inf)
-        if not ((link_s > 0) & ~np.isnan(link_s) & (np.isfinite(link_s) | ~carrying)).all():
+        if not ((link_s > 0) & (np.isfinite(link_s) | ~carrying)).all():  # (NaN > 0 is False)
             carried = np.flatnonzero(carrying)  # route_to_ground refuses it, with its message
             return route_to_ground(n, self.a[carried], self.b[carried], link_latency_s[carried], ground_satellite,
                                    ground_station, ground_latency_s, links_unique=True)

@@ -26,6 +26,7 @@ applies the plan. Nothing here keeps state between passes, so a pass can be test
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -380,20 +381,13 @@ class Scheduler:
         unreserved: GpuPool | None = None
         taken_victims: set[int] = set()
         preempt_failed: dict[int, int] = {}
-        built: list[RunningJobs] = [running] if isinstance(running, RunningJobs) else []
-        victim_tier: list[int | None] = []
+        running_jobs = (lambda: running) if isinstance(running, RunningJobs) else functools.cache(running)
 
-        def running_jobs() -> RunningJobs:
-            if not built:
-                built.append(running())  # type: ignore[operator]
-            return built[0]
-
+        @functools.cache
         def lowest_victim_tier() -> int | None:
-            if not victim_tier:
-                jobs = running_jobs()
-                tiers = jobs.tier[jobs.preemptible] if jobs.index.size else np.zeros(0, dtype=np.int64)
-                victim_tier.append(int(tiers.min()) if tiers.size else None)
-            return victim_tier[0]
+            jobs = running_jobs()
+            tiers = jobs.tier[jobs.preemptible] if jobs.index.size else np.zeros(0, dtype=np.int64)
+            return int(tiers.min()) if tiers.size else None
 
         order_jobs = pending.index[considered].tolist()
         if reachable is not None and pending.needs_route is not None:

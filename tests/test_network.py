@@ -548,7 +548,7 @@ def test_formation_mesh_and_explicit_links_in_a_run(write_mission, network, expe
     assert pairs == expected
 
 
-def test_gang_speed_factor_stalls_split_gangs_and_slows_with_the_slowest_link(write_mission):
+def test_gang_slowdown_stalls_split_gangs_and_slows_with_the_slowest_link(write_mission):
     sim = dense(write_mission, "", "factor.toml")
     comms, g = sim.comms, sim.hw.gpu_present.shape[1]
     links = comms.links
@@ -561,12 +561,15 @@ def test_gang_speed_factor_stalls_split_gangs_and_slows_with_the_slowest_link(wr
     # job 0 on a and b (over the slow link), job 1 on `far` alone, job 2 on a and far + 1 (split apart)
     flat = np.array([a * g, b * g, far * g, far * g + 1, a * g + 1, (far + 1) * g], dtype=np.int64)
     running = (np.array([0, 1, 2]), flat, np.array([0, 2, 4]))
-    factor = comms.gang_speed_factor(running, sim.hw.gpu_present.shape, group)
+    factor = comms.gang_slowdown(running, sim.hw.gpu_present.shape, group)
+    assert factor is not None
     slowed = 1.0 / (1.0 + 0.1 * (100.0 / 25.0 - 1.0))  # f = training_comm_fraction = 0.1
     assert factor[a, 0] == pytest.approx(slowed) and factor[b, 0] == pytest.approx(slowed)
     assert factor[far, 0] == 1.0 and factor[far, 1] == 1.0
     assert factor[a, 1] == 0.0 and factor[far + 1, 0] == 0.0
     assert factor.sum() == pytest.approx(factor.size - 2 * (1.0 - slowed) - 2.0)  # nothing else changed
+    alone = (np.array([1]), np.array([far * g, far * g + 1]), np.array([0]))
+    assert comms.gang_slowdown(alone, sim.hw.gpu_present.shape, group) is None  # nothing slowed: no factor array
 
 
 def test_inference_with_a_latency_target_starts_on_a_satellite_with_a_route(write_mission):
